@@ -1,0 +1,12 @@
+#!/usr/bin/env node
+// Entry point of the `toxrelay` command: the bundle is built by `npm install` (prepare) or `npm run build`.
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const bundle = new URL('../build/cli.js', import.meta.url);
+if (!existsSync(fileURLToPath(bundle))) {
+  process.stderr.write('toxrelay: not built yet; run `npm run build` in the checkout first\n');
+  process.exit(1);
+}
+const { main } = await import(bundle.href);
+process.exitCode = await main(process.argv.slice(2));

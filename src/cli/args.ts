@@ -1,0 +1,201 @@
+// Command line → what to do. Pure: no I/O, every bad input is a CliError with a one-line message
+// that names the flag (or argument) and what was expected.
+import { isIP } from 'node:net';
+import { parseArgs } from 'node:util';
+import { isLogLevel, LOG_LEVELS, type LogLevel } from '../log.ts';
+import { RELAY_DEFAULTS } from '../relay/options.ts';
+
+export const DEFAULT_KEYS_FILE = './toxrelay.keys';
+export const DEFAULT_LOG_LEVEL: LogLevel = 'info';
+export const COMMANDS = ['run', 'keygen', 'pubkey', 'help'] as const;
+
+/** The flags of the default command (`run`), already validated and in the units RelayOptions uses. */
+export interface RunConfig {
+  ports: number[];
+  /** undefined: every address, IPv4 and IPv6. */
+  host?: string;
+  keysFile: string;
+  maxConnections: number;
+  maxPerIp: number;
+  handshakeTimeoutMs: number;
+  logLevel: LogLevel;
+}
+
+export type Command =
+  | { kind: 'run'; config: RunConfig }
+  | { kind: 'keygen'; file: string; force: boolean }
+  | { kind: 'pubkey'; file: string }
+  | { kind: 'help' }
+  | { kind: 'version' };
+
+/** A usage error: the user typed something toxrelay does not accept (exit code 2). */
+export class CliError extends Error {
+  override name = 'CliError';
+}
+
+type Flag = { type: 'string' | 'boolean' };
+
+/** The flags of each command; --help and --version are handled before these are looked at. */
+const FLAGS: Record<(typeof COMMANDS)[number], Record<string, Flag>> = {
+  run: {
+    port: { type: 'string' },
+    host: { type: 'string' },
+    keys: { type: 'string' },
+    'max-connections': { type: 'string' },
+    'max-per-ip': { type: 'string' },
+    'handshake-timeout': { type: 'string' },
+    'log-level': { type: 'string' },
+  },
+  keygen: { force: { type: 'boolean' } },
+  pubkey: {},
+  help: {},
+};
+
+/** Flags that may be given more than once. */
+const REPEATABLE = new Set(['port']);
+
+/** Longest --handshake-timeout accepted: one day (timers beyond ~24.8 days overflow in Node). */
+const MAX_TIMEOUT_SECONDS = 86_400;
+
+export function parseCommandLine(argv: readonly string[]): Command {
+  // --help and --version win wherever they appear (before a `--`), even next to mistakes.
+  const end = argv.indexOf('--');
+  const flagsPart = end === -1 ? argv : argv.slice(0, end);
+  if (flagsPart.some((a) => a === '--help' || a === '-h')) return { kind: 'help' };
+  if (flagsPart.some((a) => a === '--version' || a === '-v')) return { kind: 'version' };
+
+  const first = argv[0];
+  const named = first !== undefined && !first.startsWith('-');
+  if (named && !isCommand(first)) {
+    throw new CliError(`unknown command '${first}'; the commands are ${COMMANDS.join(', ')} (see toxrelay --help)`);
+  }
+  const command = named ? (first as (typeof COMMANDS)[number]) : 'run';
+  const rest = named ? argv.slice(1) : argv;
+  const flags = FLAGS[command];
+
+  // strict: false so that every mistake reaches the checks below, which word the errors.
+  const { tokens } = parseArgs({ args: [...rest], options: flags, strict: false, allowPositionals: true, tokens: true });
+
+  if (command === 'help') {
+    // `toxrelay help keygen` is accepted: there is one help text, and it covers every command.
+    const extra = tokens.find((t) => !(t.kind === 'positional' && isCommand(t.value)));
+    if (extra) throw new CliError(`help takes at most a command name; got '${rest[extra.index]}'`);
+    return { kind: 'help' };
+  }
+
+  const values = new Map<string, string[]>();
+  const positionals: string[] = [];
+  for (const t of tokens) {
+    if (t.kind === 'positional') {
+      positionals.push(t.value);
+      continue;
+    }
+    if (t.kind === 'option-terminator') continue;
+    const flag = flags[t.name];
+    if (!flag) {
+      const where = command === 'run' ? '' : ` for ${command}`;
+      throw new CliError(`unknown option ${t.rawName}${where} (see toxrelay --help)`);
+    }
+    const seen = values.get(t.name) ?? [];
+    if (seen.length > 0 && !REPEATABLE.has(t.name)) throw new CliError(`--${t.name} may be given only once`);
+    if (flag.type === 'boolean') {
+      if (t.value !== undefined) throw new CliError(`--${t.name} takes no value; got '--${t.name}=${t.value}'`);
+      seen.push('');
+    } else {
+      // parseArgs takes the next argument as the value even if it looks like a flag ("--port --host").
+      if (t.value === undefined || (!t.inlineValue && t.value.startsWith('--'))) {
+        throw new CliError(`--${t.name} needs a value: ${EXPECTED[t.name]}`);
+      }
+      seen.push(t.value);
+    }
+    values.set(t.name, seen);
+  }
+
+  if (command === 'run') {
+    if (positionals.length > 0) {
+      throw new CliError(`unexpected argument '${positionals[0]}'; the commands are ${COMMANDS.join(', ')} (see toxrelay --help)`);
+    }
+    return { kind: 'run', config: runConfig(values) };
+  }
+  if (positionals.length !== 1) {
+    throw new CliError(
+      positionals.length === 0
+        ? `${command} needs a FILE argument: toxrelay ${command} FILE`
+        : `${command} takes one FILE argument; got ${positionals.length}: ${positionals.map((p) => `'${p}'`).join(' ')}`,
+    );
+  }
+  const file = positionals[0]!;
+  if (file === '') throw new CliError(`${command}: FILE must not be empty`);
+  if (command === 'keygen') return { kind: 'keygen', file, force: values.has('force') };
+  return { kind: 'pubkey', file };
+}
+
+/** What each flag with a value accepts, for error messages. */
+const EXPECTED: Record<string, string> = {
+  port: 'a TCP port number 1..65535, or 0 for any free port',
+  host: "an IPv4 or IPv6 address, or 'localhost'",
+  keys: 'a file path',
+  'max-connections': 'a whole number ≥ 1',
+  'max-per-ip': 'a whole number ≥ 1',
+  'handshake-timeout': `seconds, a number > 0 and ≤ ${MAX_TIMEOUT_SECONDS} (decimals allowed)`,
+  'log-level': `one of ${LOG_LEVELS.join(', ')}`,
+};
+
+function runConfig(values: Map<string, string[]>): RunConfig {
+  const one = (name: string) => values.get(name)?.[0];
+  const bad = (name: string, value: string) => new CliError(`--${name}: expected ${EXPECTED[name]}; got '${value}'`);
+
+  const ports: number[] = [];
+  for (const v of values.get('port') ?? []) {
+    const port = wholeNumber(v);
+    if (port === undefined || port > 65535) throw bad('port', v);
+    if (port !== 0 && ports.includes(port)) throw new CliError(`--port ${port} is given twice`);
+    ports.push(port);
+  }
+
+  const host = one('host');
+  if (host !== undefined && host !== 'localhost' && isIP(host) === 0) throw bad('host', host);
+
+  const keysFile = one('keys') ?? DEFAULT_KEYS_FILE;
+  if (keysFile === '') throw bad('keys', keysFile);
+
+  const count = (name: string, fallback: number) => {
+    const v = one(name);
+    if (v === undefined) return fallback;
+    const n = wholeNumber(v);
+    if (n === undefined || n < 1) throw bad(name, v);
+    return n;
+  };
+
+  let handshakeTimeoutMs: number = RELAY_DEFAULTS.handshakeTimeoutMs;
+  const timeout = one('handshake-timeout');
+  if (timeout !== undefined) {
+    const seconds = /^(\d+(\.\d*)?|\.\d+)$/.test(timeout) ? Number(timeout) : NaN;
+    const ms = Math.round(seconds * 1000);
+    if (!(ms >= 1 && seconds <= MAX_TIMEOUT_SECONDS)) throw bad('handshake-timeout', timeout);
+    handshakeTimeoutMs = ms;
+  }
+
+  const level = one('log-level') ?? DEFAULT_LOG_LEVEL;
+  if (!isLogLevel(level)) throw bad('log-level', level);
+
+  return {
+    ports: ports.length > 0 ? ports : [...RELAY_DEFAULTS.ports],
+    ...(host === undefined ? {} : { host }),
+    keysFile,
+    maxConnections: count('max-connections', RELAY_DEFAULTS.maxConnections),
+    maxPerIp: count('max-per-ip', RELAY_DEFAULTS.maxPerIp),
+    handshakeTimeoutMs,
+    logLevel: level,
+  };
+}
+
+function isCommand(word: string): word is (typeof COMMANDS)[number] {
+  return (COMMANDS as readonly string[]).includes(word);
+}
+
+/** Decimal digits only (no sign, exponent, hex or spaces), within safe integers. */
+function wholeNumber(text: string): number | undefined {
+  if (!/^\d{1,15}$/.test(text)) return undefined;
+  return Number(text);
+}

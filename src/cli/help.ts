@@ -1,0 +1,55 @@
+// The text of `toxrelay --help`. Defaults are read from the code that applies them, so they cannot drift.
+import { LOG_LEVELS } from '../log.ts';
+import { RELAY_DEFAULTS } from '../relay/options.ts';
+import { DEFAULT_KEYS_FILE, DEFAULT_LOG_LEVEL } from './args.ts';
+
+export function helpText(version: string): string {
+  const d = RELAY_DEFAULTS;
+  return `toxrelay ${version} — a Tox TCP relay server
+
+Tox clients that cannot reach each other directly (behind NAT or a firewall that only lets
+TCP out) connect to a TCP relay, which forwards their encrypted packets. toxrelay speaks the
+same protocol as c-toxcore's TCP server and is a drop-in for the TCP relay of tox-bootstrapd:
+clients reach it with its address, port and public key.
+
+Usage:
+  toxrelay [run] [OPTIONS]         run the relay (the default command)
+  toxrelay keygen FILE [--force]   write a new keypair to FILE (refuses to replace an
+                                   existing FILE unless --force is given)
+  toxrelay pubkey FILE             print the public key of keys FILE as 64 hex digits
+  toxrelay help | --help | -h      show this text
+  toxrelay --version | -v          show the version
+
+Options of run:
+  --port N                  TCP port to listen on; repeat for several ports
+                            (default: ${d.ports.join(', ')}; 0 means any free port)
+  --host ADDR               IPv4 or IPv6 address, or 'localhost', to listen on
+                            (default: every address, IPv4 and IPv6)
+  --keys FILE               keys file; created with a new keypair if it does not exist
+                            (default: ${DEFAULT_KEYS_FILE})
+  --max-connections N       connections held at once, counting handshakes (default: ${d.maxConnections})
+  --max-per-ip N            connections held at once from one IP address (default: ${d.maxPerIp})
+  --handshake-timeout SECS  time a new connection has to complete its handshake and send its
+                            first packet; decimals allowed (default: ${d.handshakeTimeoutMs / 1000})
+  --log-level LEVEL         ${LOG_LEVELS.join('|')} (default: ${DEFAULT_LOG_LEVEL});
+                            debug logs every connection
+
+On start the relay prints "Public key: <64 hex digits>" on a line of its own (at every log
+level): give that key, with the host and port, to the clients that should use the relay.
+SIGINT or SIGTERM closes every connection and exits; a second signal exits at once.
+
+Keys file:
+  64 bytes, the public key (32) followed by the secret key (32), mode 0600 — the format of
+  tox-bootstrapd's keys_file_path, so a relay can take over a tox-bootstrapd's keys and
+  identity (and the reverse). A file whose public key does not match its secret key, or that
+  is shorter than 64 bytes, is refused and left untouched; bytes after the 64th are ignored,
+  as tox-bootstrapd ignores them.
+
+Examples:
+  toxrelay --port 33445 --port 3389 --keys /var/lib/toxrelay/keys --log-level warn
+  toxrelay keygen relay.keys && toxrelay pubkey relay.keys
+
+Exit status: 0 on success (including after SIGINT/SIGTERM), 1 on an error (such as a port
+already in use or a bad keys file), 2 on a usage error (an unknown or malformed option).
+`;
+}

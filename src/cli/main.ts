@@ -1,0 +1,135 @@
+// `toxrelay`: parses the command line, then runs the relay or one of the small key commands.
+// Bundled to build/cli.js; bin/toxrelay.js calls main() and exits with the number it returns:
+// 0 done, 1 error (one line on stderr, no stack trace), 2 usage error.
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { systemClock } from '../clock.ts';
+import { generateKeyFile, loadOrCreateKeys, readPublicKey, toHex } from '../keys.ts';
+import { createLogger } from '../log.ts';
+import { RELAY_DEFAULTS, type RelayOptions } from '../relay/options.ts';
+import { CliError, parseCommandLine, type RunConfig } from './args.ts';
+import { helpText } from './help.ts';
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    const command = parseCommandLine(argv);
+    switch (command.kind) {
+      case 'help':
+        process.stdout.write(helpText(packageVersion()));
+        return 0;
+      case 'version':
+        process.stdout.write(`toxrelay ${packageVersion()}\n`);
+        return 0;
+      case 'keygen': {
+        const keys = await generateKeyFile(command.file, { force: command.force });
+        process.stdout.write(`Wrote a new keypair to ${command.file}\nPublic key: ${toHex(keys.publicKey)}\n`);
+        return 0;
+      }
+      case 'pubkey':
+        process.stdout.write(`${toHex(await readPublicKey(command.file))}\n`);
+        return 0;
+      case 'run':
+        return await run(command.config);
+    }
+  } catch (err) {
+    process.stderr.write(`toxrelay: ${oneLine(err instanceof Error ? err.message : String(err))}\n`);
+    return err instanceof CliError ? 2 : 1;
+  }
+}
+
+async function run(config: RunConfig): Promise<number> {
+  const logger = createLogger(config.logLevel);
+  const keys = await loadOrCreateKeys(config.keysFile);
+  for (const warning of keys.warnings) logger.warn(warning);
+  if (keys.created) logger.info(`created keys file ${config.keysFile} with a new keypair (mode 0600)`);
+  // Not a log line: what an operator hands out to clients, printed at every log level.
+  process.stdout.write(`Public key: ${toHex(keys.publicKey)}\n`);
+
+  const options: RelayOptions = {
+    ...RELAY_DEFAULTS,
+    ports: config.ports,
+    ...(config.host === undefined ? {} : { host: config.host }),
+    publicKey: keys.publicKey,
+    secretKey: keys.secretKey,
+    maxConnections: config.maxConnections,
+    maxPerIp: config.maxPerIp,
+    handshakeTimeoutMs: config.handshakeTimeoutMs,
+    logger,
+    clock: systemClock,
+    autoTimers: true,
+  };
+  // Loaded here rather than imported at the top, so that help, keygen and pubkey do not load the
+  // relay and its WebAssembly core.
+  const { startRelay } = await import('../relay/server.ts');
+  const relay = await startRelay(options).catch((err: unknown) => {
+    if (logger.debugEnabled && err instanceof Error && err.stack) logger.debug(err.stack);
+    throw new Error(listenError(err, config));
+  });
+
+  const signal = nextSignal();
+  const where = config.host === undefined ? 'every address (IPv4 and IPv6)' : config.host;
+  const ports = relay.ports.length === 1 ? `port ${relay.ports[0]}` : `ports ${relay.ports.join(', ')}`;
+  logger.info(`listening on ${where}, TCP ${ports}`);
+
+  logger.info(`${await signal} received; closing (send it again to exit at once)`);
+  await relay.close();
+  logger.info('closed');
+  return 0;
+}
+
+/**
+ * Resolves with the first SIGINT or SIGTERM. Its handlers are then removed, so that a second
+ * signal gets the default action and ends the process at once (for a close() that hangs).
+ */
+function nextSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const onSignal = (signal: NodeJS.Signals) => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      resolve(signal);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+}
+
+/** One line for a failure to start listening (a Node system error from listen(), usually). */
+function listenError(err: unknown, config: RunConfig): string {
+  const e = (typeof err === 'object' && err !== null ? err : {}) as { code?: unknown; port?: unknown; address?: unknown; message?: unknown };
+  const code = typeof e.code === 'string' ? e.code : undefined;
+  const port = typeof e.port === 'number' ? e.port : config.ports.length === 1 ? config.ports[0] : undefined;
+  const address = typeof e.address === 'string' ? e.address : config.host;
+  const portText = port === undefined ? 'a port' : `port ${port}`;
+  switch (code) {
+    case 'EADDRINUSE':
+      return `${portText} is already in use (EADDRINUSE)`;
+    case 'EACCES':
+    case 'EPERM':
+      return `no permission to listen on ${portText} (${code}); ports below 1024 need root or CAP_NET_BIND_SERVICE`;
+    case 'EADDRNOTAVAIL':
+      return `address ${address ?? ''} is not an address of this machine (EADDRNOTAVAIL)`;
+    case 'EAFNOSUPPORT':
+      return `cannot listen on ${address ?? 'IPv6'}: address family not supported, is IPv6 disabled? (EAFNOSUPPORT)`;
+    default: {
+      const message = err instanceof Error ? err.message : String(err);
+      return code && code.startsWith('E') ? `cannot listen on ${portText}: ${message}` : `cannot start the relay: ${message}`;
+    }
+  }
+}
+
+/** The version in the package.json above this module: src/cli/ under tsx, build/ when bundled. */
+export function packageVersion(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const file = join(dir, 'package.json');
+    if (existsSync(file)) return String((JSON.parse(readFileSync(file, 'utf8')) as { version?: unknown }).version);
+    const up = dirname(dir);
+    if (up === dir) return 'unknown';
+    dir = up;
+  }
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s*\n\s*/g, ' ').trim();
+}

@@ -1,0 +1,47 @@
+// The encrypted session after the handshake (PROTOCOL §2): one shared key and one nonce per
+// direction, each advanced by one (big-endian) per frame that was sealed or opened.
+
+import { ClientError } from './errors.ts';
+import { encodeFrame } from './frames.ts';
+import { incrementNonce } from './nonce.ts';
+import { MAX_PLAINTEXT_LENGTH } from './packets.ts';
+import { sodium } from './sodium.ts';
+
+export const MAC_SIZE = 16;
+
+export class Session {
+  constructor(
+    private readonly key: Uint8Array,
+    private readonly sendNonce: Uint8Array,
+    private readonly recvNonce: Uint8Array,
+  ) {}
+
+  /**
+   * Encrypts `plaintext` with the send nonce and returns the whole frame. An empty plaintext is
+   * sealed (a 16-byte frame, which a relay must reject); one above 2032 bytes cannot be framed.
+   */
+  seal(plaintext: Uint8Array): Uint8Array {
+    if (plaintext.length > MAX_PLAINTEXT_LENGTH) {
+      throw new RangeError(`plaintext of ${plaintext.length} bytes exceeds ${MAX_PLAINTEXT_LENGTH}`);
+    }
+    const box = sodium.crypto_box_easy_afternm(plaintext, this.sendNonce, this.key);
+    incrementNonce(this.sendNonce);
+    return encodeFrame(box);
+  }
+
+  /** Decrypts one frame body with the receive nonce; throws DECRYPT_FAILED without advancing it. */
+  open(body: Uint8Array): Uint8Array {
+    // toxcore refuses boxes of MAC size or less, so an empty plaintext never counts as a packet.
+    if (body.length <= MAC_SIZE) {
+      throw new ClientError('DECRYPT_FAILED', `frame of ${body.length} bytes is too short to hold a packet`);
+    }
+    let plaintext: Uint8Array;
+    try {
+      plaintext = sodium.crypto_box_open_easy_afternm(body, this.recvNonce, this.key);
+    } catch (cause) {
+      throw new ClientError('DECRYPT_FAILED', `frame of ${body.length} bytes does not decrypt`, { cause });
+    }
+    incrementNonce(this.recvNonce);
+    return plaintext;
+  }
+}

@@ -1,0 +1,61 @@
+// The server side of the handshake (§1).
+//
+//   hello  (128) = C_pk[32] ‖ N1[24] ‖ box(K_lt, N1, Ce_pk[32] ‖ Nc[24])
+//   reply   (96) = N2[24]   ‖ box(K_lt, N2, Se_pk[32] ‖ Ns[24])
+//   session key K = beforenm(Ce_pk, Se_sk); receive nonce Nc, send nonce Ns.
+
+import type { Sodium } from '../crypto/sodium.ts';
+
+export const HELLO_SIZE = 128;
+export const REPLY_SIZE = 96;
+
+export interface HandshakeResult {
+  clientPublicKey: Uint8Array;
+  sessionKey: Uint8Array;
+  recvNonce: Uint8Array;
+  sendNonce: Uint8Array;
+  reply: Uint8Array;
+}
+
+/**
+ * Verifies a hello against the relay's secret key. Returns null for anything that is not a
+ * valid hello: a wrong server key, garbage, or a low-order client key (libsodium refuses the
+ * shared secret, where c-toxcore goes on with stale bytes).
+ */
+export function answerHello(sodium: Sodium, hello: Uint8Array, serverSecretKey: Uint8Array): HandshakeResult | null {
+  if (hello.length !== HELLO_SIZE) return null;
+  const clientPublicKey = hello.slice(0, 32);
+  const n1 = hello.subarray(32, 56);
+  let longTermKey: Uint8Array;
+  let inner: Uint8Array;
+  try {
+    longTermKey = sodium.crypto_box_beforenm(clientPublicKey, serverSecretKey);
+    inner = sodium.crypto_box_open_easy_afternm(hello.subarray(56, 128), n1, longTermKey);
+  } catch {
+    return null;
+  }
+  if (inner.length !== 56) return null;
+  const clientEphemeral = inner.subarray(0, 32);
+  const recvNonce = inner.slice(32, 56);
+
+  const ephemeral = sodium.crypto_box_keypair();
+  let sessionKey: Uint8Array;
+  try {
+    sessionKey = sodium.crypto_box_beforenm(clientEphemeral, ephemeral.privateKey);
+  } catch {
+    return null; // a low-order ephemeral key
+  } finally {
+    sodium.memzero(ephemeral.privateKey);
+  }
+  const sendNonce = sodium.randombytes_buf(24);
+  const n2 = sodium.randombytes_buf(24);
+  const body = new Uint8Array(56);
+  body.set(ephemeral.publicKey, 0);
+  body.set(sendNonce, 32);
+  const boxed = sodium.crypto_box_easy_afternm(body, n2, longTermKey);
+  sodium.memzero(longTermKey);
+  const reply = new Uint8Array(REPLY_SIZE);
+  reply.set(n2, 0);
+  reply.set(boxed, 24);
+  return { clientPublicKey, sessionKey, recvNonce, sendNonce, reply };
+}

@@ -1,0 +1,42 @@
+import type { Clock } from '../clock.ts';
+import type { Logger } from '../log.ts';
+
+/** Everything a relay needs to run; the CLI fills it from flags, tests build it directly. */
+export interface RelayOptions {
+  /** TCP ports to listen on (each dual-stack when host is a wildcard). Port 0 picks a free one. */
+  ports: number[];
+  /** Bind address; undefined means every address, IPv4 and IPv6. */
+  host?: string;
+  publicKey: Uint8Array;
+  secretKey: Uint8Array;
+  /** Connections held at once, in any state (handshake, unconfirmed, confirmed). */
+  maxConnections: number;
+  /** Connections held at once from one IP address. */
+  maxPerIp: number;
+  /** A connection that has not confirmed (sent its first valid frame) by then is closed. */
+  handshakeTimeoutMs: number;
+  /** Interval of the server's pings to confirmed connections (c-toxcore: 30 s). */
+  pingIntervalMs: number;
+  /** Time a client has to answer a ping (c-toxcore: 10 s). */
+  pingTimeoutMs: number;
+  /** Bytes waiting to be written to one connection above which relayed packets are dropped. */
+  dropAboveBytes: number;
+  /** Bytes waiting to be written to one connection above which it is closed (it is not reading). */
+  closeAboveBytes: number;
+  logger: Logger;
+  clock: Clock;
+  /** Run the timer sweep on a real interval; tests that drive the clock turn this off. */
+  autoTimers: boolean;
+}
+
+export const RELAY_DEFAULTS = {
+  ports: [33445],
+  maxConnections: 10_000,
+  maxPerIp: 64,
+  handshakeTimeoutMs: 10_000,
+  pingIntervalMs: 30_000,
+  pingTimeoutMs: 10_000,
+  dropAboveBytes: 64 * 1024,
+  closeAboveBytes: 512 * 1024,
+  autoTimers: true,
+} as const;

@@ -1,0 +1,210 @@
+// The relay host: it feeds each client's bytes to the core, does the crypto the core cannot,
+// and carries out the core's decisions. A packet's path through this file:
+//
+//   receive(): bytes → core input → nextFrame → handshake or open (decrypt into the core)
+//              → core.acceptFrame → perform(): each SEND is sealed and batched, each KILL closed
+
+import type { RelayCore, Action } from '../core/core.ts';
+import { ActionKind, CloseReason, closeReasonName, ConnectionState, INPUT_AREA_SIZE } from '../core/exports.ts';
+import type { FrameBox } from '../crypto/box.ts';
+import type { Sodium } from '../crypto/sodium.ts';
+import type { RelayOptions } from './options.ts';
+import { answerHello } from './handshake.ts';
+import { OutputBatcher } from './output.ts';
+import { Session } from './session.ts';
+import type { Wire } from './wire.ts';
+import { RelayStats } from './stats.ts';
+
+export class Relay {
+  readonly stats = new RelayStats();
+  private readonly sessions: (Session | undefined)[] = [];
+  private readonly perAddress = new Map<string, number>();
+  private readonly output = new OutputBatcher();
+  private readonly action: Action = { kind: 0, priority: false, reason: 0, slot: 0, ptr: 0, len: 0 };
+  private readonly deferredCloses: Session[] = [];
+  private performing = false;
+
+  constructor(
+    private readonly core: RelayCore,
+    private readonly box: FrameBox,
+    private readonly sodium: Sodium,
+    private readonly options: RelayOptions,
+  ) {}
+
+  /** A new client stream. Returns its session, or null when a cap refused it (the wire is closed). */
+  attach(wire: Wire): Session | null {
+    const address = wire.remoteAddress;
+    const fromAddress = this.perAddress.get(address) ?? 0;
+    if (fromAddress >= this.options.maxPerIp) {
+      this.stats.refusedPerIp++;
+      wire.destroy();
+      return null;
+    }
+    const slot = this.core.x.openConnection(this.options.clock.now());
+    if (slot < 0) {
+      this.stats.refusedFull++;
+      wire.destroy();
+      return null;
+    }
+    this.perAddress.set(address, fromAddress + 1);
+    const session = new Session(slot, wire, address);
+    this.sessions[slot] = session;
+    this.stats.accepted++;
+    return session;
+  }
+
+  /** Bytes from a client, in whatever pieces the transport delivered them. */
+  receive(session: Session, chunk: Uint8Array): void {
+    for (let at = 0; at < chunk.length && session.alive; at += INPUT_AREA_SIZE) {
+      const piece = chunk.subarray(at, Math.min(chunk.length, at + INPUT_AREA_SIZE));
+      this.core.bytes.set(piece, this.core.inputPtr);
+      this.core.x.feed(session.slot, piece.length);
+      this.readFrames(session);
+    }
+  }
+
+  private readFrames(session: Session): void {
+    const x = this.core.x;
+    const slot = session.slot;
+    while (session.alive) {
+      const len = x.nextFrame();
+      if (len === 0) return;
+      if (len < 0) {
+        this.close(session, CloseReason.BAD_FRAME_LENGTH);
+        return;
+      }
+      const mem = this.core.bytes;
+      const at = x.lastFramePtr();
+      if (x.state(slot) === ConnectionState.CONNECTED) {
+        if (!this.handshake(session, mem.subarray(at, at + len))) return;
+        continue;
+      }
+      const plainLen = this.box.open(slot, mem, at, len, x.recvNonce(slot), mem, this.core.plaintextPtr);
+      if (plainLen < 0) {
+        this.close(session, CloseReason.DECRYPT_FAILED);
+        return;
+      }
+      this.stats.framesIn++;
+      this.perform(x.acceptFrame(slot, plainLen, this.options.clock.now()));
+    }
+  }
+
+  private handshake(session: Session, hello: Uint8Array): boolean {
+    const result = answerHello(this.sodium, hello, this.options.secretKey);
+    if (!result) {
+      this.stats.handshakesFailed++;
+      this.close(session, CloseReason.DECRYPT_FAILED);
+      return false;
+    }
+    this.stats.handshakes++;
+    this.box.setKey(session.slot, result.sessionKey);
+    const scratch = this.core.scratchPtr;
+    const mem = this.core.bytes;
+    mem.set(result.clientPublicKey, scratch);
+    mem.set(result.recvNonce, scratch + 32);
+    mem.set(result.sendNonce, scratch + 56);
+    this.core.x.handshakeDone(session.slot);
+    session.wire.write(Buffer.from(result.reply));
+    return true;
+  }
+
+  /** Carries out the core's decisions, in order. */
+  private perform(count: number): void {
+    const wasPerforming = this.performing;
+    this.performing = true;
+    for (let i = 0; i < count; i++) {
+      const a = this.core.action(i, this.action);
+      if (a.kind === ActionKind.SEND) this.send(a.slot, a.ptr, a.len, a.priority);
+      else if (a.kind === ActionKind.KILL) this.forget(a.slot, a.reason);
+    }
+    this.performing = wasPerforming;
+    if (!wasPerforming) this.runDeferredCloses();
+  }
+
+  private send(slot: number, ptr: number, len: number, priority: boolean): void {
+    const session = this.sessions[slot];
+    if (!session?.alive) return;
+    const backlog = session.backlog();
+    if (backlog >= this.options.closeAboveBytes) {
+      // It stopped reading; closing it here would overwrite the actions being performed.
+      this.stats.overflowed++;
+      this.deferClose(session);
+      return;
+    }
+    if (!priority && backlog >= this.options.dropAboveBytes) {
+      this.stats.dropped++; // like c-toxcore: no nonce is consumed for a dropped packet
+      return;
+    }
+    const mem = this.core.bytes;
+    const noncePtr = this.core.x.takeSendNonce(slot);
+    const frame = this.box.seal(slot, mem, ptr, len, mem, noncePtr);
+    this.output.append(session, frame);
+    this.stats.framesOut++;
+  }
+
+  private deferClose(session: Session): void {
+    if (!this.deferredCloses.includes(session)) this.deferredCloses.push(session);
+  }
+
+  private runDeferredCloses(): void {
+    while (this.deferredCloses.length > 0) {
+      const session = this.deferredCloses.shift()!;
+      if (session.alive) this.close(session, CloseReason.OUTPUT_OVERFLOW);
+    }
+  }
+
+  /** The host ends a connection: the core forgets it (notifying linked peers), then it is closed. */
+  close(session: Session, reason: number): void {
+    if (!session.alive) return;
+    this.perform(this.core.x.closeConnection(session.slot, reason));
+    // The core's KILL action normally lands in forget(); make sure even if it did not.
+    if (session.alive) this.release(session, reason);
+  }
+
+  /** The socket went away on its own (hang-up, reset, error). */
+  disconnected(session: Session): void {
+    this.close(session, CloseReason.SOCKET_CLOSED);
+  }
+
+  private forget(slot: number, reason: number): void {
+    const session = this.sessions[slot];
+    if (session?.alive) this.release(session, reason);
+  }
+
+  private release(session: Session, reason: number): void {
+    session.alive = false;
+    if (this.sessions[session.slot] === session) this.sessions[session.slot] = undefined;
+    this.box.clearKey(session.slot);
+    const left = (this.perAddress.get(session.address) ?? 1) - 1;
+    if (left > 0) this.perAddress.set(session.address, left);
+    else this.perAddress.delete(session.address);
+    this.stats.countClose(reason);
+    if (this.options.logger.debugEnabled) {
+      this.options.logger.debug(`connection ${session.slot} from ${session.address} closed: ${closeReasonName[reason] ?? reason}`);
+    }
+    session.wire.destroy();
+  }
+
+  /** One pass of the timers: pings, pong timeouts, handshake timeouts (§7). */
+  runTimers(): void {
+    const x = this.core.x;
+    x.sweepBegin(this.options.clock.now());
+    while (!x.sweepDone()) this.perform(x.sweepStep());
+  }
+
+  /** Sends every batched frame now instead of at the end of the turn. */
+  flush(): void {
+    this.output.flush();
+  }
+
+  /** Closes every connection (no notifications: everyone is going). */
+  closeAll(): void {
+    for (const session of this.sessions) {
+      if (session?.alive) this.close(session, CloseReason.SERVER_SHUTDOWN);
+    }
+  }
+
+  get connectionCount(): number {
+    return this.core.x.connectionsLive();
+  }
+}

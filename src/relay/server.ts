@@ -1,0 +1,72 @@
+// Starting and stopping a relay: the core, the crypto, the listeners and the timer.
+
+import type { Server, Socket } from 'node:net';
+import { RelayCore } from '../core/core.ts';
+import { FrameBox } from '../crypto/box.ts';
+import { loadSodium } from '../crypto/sodium.ts';
+import { boundPort, closeServer, listenAll } from './listeners.ts';
+import type { RelayOptions } from './options.ts';
+import { Relay } from './relay.ts';
+import { tcpWire } from './wire.ts';
+
+const TIMER_PERIOD_MS = 1000;
+
+export interface RunningRelay {
+  /** The ports actually bound (useful with port 0). */
+  readonly ports: number[];
+  readonly relay: Relay;
+  readonly publicKey: Uint8Array;
+  close(): Promise<void>;
+}
+
+function randomSeed(sodium: Awaited<ReturnType<typeof loadSodium>>): bigint {
+  const bytes = sodium.randombytes_buf(8);
+  return new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
+}
+
+export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
+  const sodium = await loadSodium();
+  const core = await RelayCore.create({
+    maxConnections: options.maxConnections,
+    pingIntervalMs: options.pingIntervalMs,
+    pingTimeoutMs: options.pingTimeoutMs,
+    handshakeTimeoutMs: options.handshakeTimeoutMs,
+    seed: randomSeed(sodium),
+  });
+  const relay = new Relay(core, new FrameBox(sodium, options.maxConnections), sodium, options);
+  const sockets = new Set<Socket>();
+
+  const onSocket = (socket: Socket) => {
+    const session = relay.attach(tcpWire(socket));
+    if (!session) return;
+    sockets.add(socket);
+    socket.on('data', (chunk: Buffer) => relay.receive(session, chunk));
+    // A hang-up is noticed at once and the peers told at once (c-toxcore 0.2.18 waits for the ping timeout).
+    socket.on('end', () => relay.disconnected(session));
+    socket.on('error', () => relay.disconnected(session));
+    socket.on('close', () => {
+      sockets.delete(socket);
+      relay.disconnected(session);
+    });
+  };
+
+  const servers: Server[] = await listenAll(options.ports, options.host, onSocket);
+  const timer = options.autoTimers ? setInterval(() => relay.runTimers(), TIMER_PERIOD_MS) : undefined;
+
+  let closing: Promise<void> | undefined;
+  return {
+    ports: servers.map(boundPort),
+    relay,
+    publicKey: options.publicKey,
+    close() {
+      closing ??= (async () => {
+        if (timer) clearInterval(timer);
+        const stopped = Promise.all(servers.map(closeServer));
+        relay.closeAll();
+        for (const socket of sockets) socket.destroy();
+        await stopped;
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,22 @@
+// The host's side of one client connection: its wire, its core slot, and this turn's output.
+
+import type { Wire } from './wire.ts';
+
+export class Session {
+  alive = true;
+  /** Bytes of frames gathered for this connection during the current turn (see output.ts). */
+  turnBytes = 0;
+  turnBuffer: Buffer | null = null;
+  turnFill = 0;
+
+  constructor(
+    readonly slot: number,
+    readonly wire: Wire,
+    readonly address: string,
+  ) {}
+
+  /** Bytes written or about to be written that the client has not yet taken. */
+  backlog(): number {
+    return this.wire.pendingBytes() + this.turnBytes;
+  }
+}
