@@ -76,6 +76,7 @@ function assertOneLineError(r: Result, code: number, pattern: RegExp): void {
 
 const usageErrors: Array<[string[], RegExp]> = [
   [['--bogus'], /^unknown option --bogus/],
+  [['--toString'], /^unknown option --toString/],
   [['--port', 'http'], /^--port: expected a TCP port number 1\.\.65535.*got 'http'/],
   [['--port', '65536'], /^--port: expected .*got '65536'/],
   [['--port', '-1'], /^--port: expected .*got '-1'/],

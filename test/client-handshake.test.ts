@@ -5,11 +5,16 @@ import sodium from 'libsodium-wrappers-sumo';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { RelayClient } from '../src/client/client.ts';
+import { ready } from '../src/client/sodium.ts';
 import { ClientError, type ClientErrorCode } from '../src/client/errors.ts';
 import { memoryTransportPair } from '../src/client/memory.ts';
 import type { Transport } from '../src/client/transport.ts';
 
-await sodium.ready;
+// No top-level await: `uvu -r tsx` loads tests as CommonJS.
+test.before(async () => {
+  await sodium.ready;
+  await ready();
+});
 
 function nonceBytes(n: bigint): Uint8Array {
   const out = new Uint8Array(24);
@@ -51,7 +56,7 @@ class TestRelay {
   readonly keys = sodium.crypto_box_keypair();
   clientPublicKey: Uint8Array | undefined;
   received: Uint8Array[] = [];
-  private buffer = new Uint8Array(0);
+  private buffer: Uint8Array = new Uint8Array(0);
   private key: Uint8Array | undefined;
   private recvNonce = 0n;
   private sendNonce = 0n;

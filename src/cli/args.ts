@@ -91,7 +91,7 @@ export function parseCommandLine(argv: readonly string[]): Command {
       continue;
     }
     if (t.kind === 'option-terminator') continue;
-    const flag = flags[t.name];
+    const flag = Object.hasOwn(flags, t.name) ? flags[t.name] : undefined;
     if (!flag) {
       const where = command === 'run' ? '' : ` for ${command}`;
       throw new CliError(`unknown option ${t.rawName}${where} (see toxrelay --help)`);

@@ -57,7 +57,6 @@ async function run(config: RunConfig): Promise<number> {
     handshakeTimeoutMs: config.handshakeTimeoutMs,
     logger,
     clock: systemClock,
-    autoTimers: true,
   };
   // Loaded here rather than imported at the top, so that help, keygen and pubkey do not load the
   // relay and its WebAssembly core.

@@ -23,7 +23,7 @@ import {
   type ServerPacket,
 } from './packets.ts';
 import type { Session } from './session.ts';
-import { generateKeyPair, type KeyPair, sodium } from './sodium.ts';
+import { assertSodiumReady, generateKeyPair, type KeyPair, ready, sodium } from './sodium.ts';
 import type { Transport } from './transport.ts';
 
 export interface RelayClientOptions {
@@ -81,6 +81,7 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 
 /** A random 8-byte ping id, never all zero (a PONG with a zero id gets a client killed). */
 export function randomPingId(): Uint8Array {
+  assertSodiumReady();
   const id = sodium.randombytes_buf(PING_ID_SIZE);
   if (id.every((byte) => byte === 0)) id[PING_ID_SIZE - 1] = 1;
   return id;
@@ -101,6 +102,13 @@ export class RelayClient {
   private pendingPings: PendingPing[] = [];
   private closeEvent: CloseEvent | undefined;
 
+  /** Waits for libsodium, then constructs: the way to build a client without a keyPair. */
+  static async create(options: RelayClientOptions): Promise<RelayClient> {
+    await ready();
+    return new RelayClient(options);
+  }
+
+  /** Needs libsodium ready (see create() and ready()) when no keyPair is given. */
   constructor(options: RelayClientOptions) {
     this.transport = options.transport;
     this.serverPublicKey = options.serverPublicKey;
@@ -201,6 +209,9 @@ export class RelayClient {
    */
   async handshake(options: { sendHello?: (hello: Uint8Array) => void | Promise<void> } = {}): Promise<void> {
     if (this.currentState !== 'idle') throw new Error(`handshake() in state '${this.currentState}'`);
+    this.currentState = 'handshaking';
+    await ready();
+    if (this.closeEvent) throw this.closedError('before the handshake');
     let built;
     try {
       built = createHello(this.keyPair, this.serverPublicKey);
@@ -208,7 +219,6 @@ export class RelayClient {
       this.shutdown(error as Error);
       throw error;
     }
-    this.currentState = 'handshaking';
     const done = new Promise<void>((resolve, reject) => {
       const timer = Number.isFinite(this.handshakeTimeoutMs)
         ? setTimeout(() => {

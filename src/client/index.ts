@@ -15,6 +15,6 @@ export type { MemoryTransportOptions } from './memory.ts';
 export { incrementNonce, NONCE_SIZE } from './nonce.ts';
 export * from './packets.ts';
 export { MAC_SIZE, Session } from './session.ts';
-export { generateKeyPair } from './sodium.ts';
+export { generateKeyPair, ready } from './sodium.ts';
 export type { KeyPair } from './sodium.ts';
 export type { Transport } from './transport.ts';

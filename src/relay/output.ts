@@ -7,6 +7,9 @@ import type { Session } from './session.ts';
 
 const ARENA_SIZE = 1 << 20;
 const MAX_FRAMES = 1 << 15;
+// A session's batch is handed to the kernel once it reaches this size, so that batching never
+// looks like a backlog to the drop rule (which counts bytes the client has not taken).
+const SESSION_FLUSH_BYTES = 16 * 1024;
 
 export class OutputBatcher {
   private readonly arena = Buffer.allocUnsafeSlow(ARENA_SIZE);
@@ -29,6 +32,10 @@ export class OutputBatcher {
     this.used += frame.length;
     if (session.turnBytes === 0) this.dirty.push(session);
     session.turnBytes += frame.length;
+    if (session.turnBytes >= SESSION_FLUSH_BYTES) {
+      this.flush();
+      return;
+    }
     if (!this.scheduled) {
       this.scheduled = true;
       setImmediate(this.flushNow);

@@ -1,0 +1,131 @@
+// A real relay on 127.0.0.1 (a free port, real sockets, real crypto) with a manual clock, and
+// clients of it. Every test closes what it opened.
+
+import { connect, type Socket } from 'node:net';
+import { RelayClient } from '../../src/client/index.ts';
+import { connectTcp } from '../../src/client/tcp.ts';
+import { ManualClock } from '../../src/clock.ts';
+import { loadSodium } from '../../src/crypto/sodium.ts';
+import { silentLogger } from '../../src/log.ts';
+import { RELAY_DEFAULTS, type RelayOptions } from '../../src/relay/options.ts';
+import { startRelay } from '../../src/relay/server.ts';
+
+export const sodium = await loadSodium();
+
+export async function testRelay(overrides: Partial<RelayOptions> = {}) {
+  const keys = sodium.crypto_box_keypair();
+  const clock = new ManualClock(1_000_000);
+  const running = await startRelay({
+    ...RELAY_DEFAULTS,
+    ports: [0],
+    host: '127.0.0.1',
+    publicKey: keys.publicKey,
+    secretKey: keys.privateKey,
+    logger: silentLogger,
+    clock,
+    autoTimers: false,
+    ...overrides,
+  });
+  const port = running.ports[0]!;
+  const clients: RelayClient[] = [];
+  const sockets: Socket[] = [];
+
+  return {
+    running,
+    relay: running.relay,
+    port,
+    publicKey: keys.publicKey,
+    secretKey: keys.privateKey,
+    clock,
+    /** A client over TCP that has not yet handshaken. */
+    async client(options: { serverPublicKey?: Uint8Array; keyPair?: { publicKey: Uint8Array; privateKey: Uint8Array }; autoPong?: boolean } = {}) {
+      const c = new RelayClient({
+        transport: await connectTcp('127.0.0.1', port),
+        serverPublicKey: options.serverPublicKey ?? keys.publicKey,
+        keyPair: options.keyPair ? { publicKey: options.keyPair.publicKey, secretKey: options.keyPair.privateKey } : undefined,
+        autoPong: options.autoPong,
+        handshakeTimeoutMs: 3000,
+        pingTimeoutMs: 3000,
+      });
+      clients.push(c);
+      return c;
+    },
+    /** A confirmed client. */
+    async connected(options: Parameters<typeof this.client>[0] = {}) {
+      const c = await this.client(options);
+      await c.connect();
+      return c;
+    },
+    /** Two confirmed clients linked to each other; returns each side's conn id. */
+    async linkedPair() {
+      const a = await this.connected();
+      const b = await this.connected();
+      const aUp = a.waitFor('connectNotification');
+      const bUp = b.waitFor('connectNotification');
+      a.routingRequest(b.publicKey);
+      b.routingRequest(a.publicKey);
+      const [na, nb] = await Promise.all([aUp, bUp]);
+      return { a, b, aId: na.connId, bId: nb.connId };
+    },
+    /** A raw socket, for bytes no client would send. */
+    raw(): Promise<Socket> {
+      return new Promise((resolve, reject) => {
+        const s = connect(port, '127.0.0.1', () => resolve(s));
+        s.once('error', reject);
+        sockets.push(s);
+      });
+    },
+    /** Advances the manual clock and runs one timer pass. */
+    advance(ms: number) {
+      clock.advance(ms);
+      running.relay.runTimers();
+    },
+    async close() {
+      for (const c of clients) c.close();
+      for (const s of sockets) s.destroy();
+      await running.close();
+    },
+  };
+}
+
+export type TestRelay = Awaited<ReturnType<typeof testRelay>>;
+
+/** Resolves when the socket is closed by the other side; rejects if it is still open after ms. */
+export function closedWithin(socket: Socket, ms = 2000): Promise<Buffer> {
+  const received: Buffer[] = [];
+  socket.on('data', (b: Buffer) => received.push(b));
+  return new Promise((resolve, reject) => {
+    if (socket.destroyed) return resolve(Buffer.concat(received));
+    const timer = setTimeout(() => reject(new Error(`socket still open after ${ms} ms`)), ms);
+    socket.once('close', () => {
+      clearTimeout(timer);
+      resolve(Buffer.concat(received));
+    });
+  });
+}
+
+/** Resolves true if the socket is still open after ms (and nothing closed it). */
+export function stillOpenAfter(socket: Socket, ms = 300): Promise<boolean> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      socket.off('close', onClose);
+      resolve(!socket.destroyed);
+    }, ms);
+    const onClose = () => {
+      clearTimeout(timer);
+      resolve(false);
+    };
+    socket.once('close', onClose);
+  });
+}
+
+export const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The bystander check: a linked pair still relays data both ways and answers pings. */
+export async function pairStillWorks(pair: { a: RelayClient; b: RelayClient; aId: number; bId: number }): Promise<void> {
+  const toB = pair.b.waitFor('data', (d) => d.data[0] === 0x42);
+  pair.a.sendData(pair.aId, new Uint8Array([0x42, 1, 2]));
+  const got = await toB;
+  if (got.connId !== pair.bId) throw new Error(`data arrived on ${got.connId}, expected ${pair.bId}`);
+  await pair.b.ping();
+}
