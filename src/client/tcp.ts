@@ -59,16 +59,25 @@ class TcpTransport implements Transport {
   }
 }
 
+/** Wraps a connected socket (the caller may keep it, e.g. to pause reading in a test). */
+export function tcpTransport(socket: Socket): Transport {
+  return new TcpTransport(socket);
+}
+
 /** Opens a TCP connection (Nagle off: relay traffic is many small frames) and resolves once it is up. */
-export function connectTcp(host: string, port: number): Promise<Transport> {
+export function connectTcp(host: string, port: number, options: { localAddress?: string } = {}): Promise<Transport> {
+  return connectSocket(host, port, options).then(tcpTransport);
+}
+
+export function connectSocket(host: string, port: number, options: { localAddress?: string } = {}): Promise<Socket> {
   return new Promise((resolve, reject) => {
-    const socket = connect({ host, port });
+    const socket = connect({ host, port, ...options });
     const onError = (error: Error) => reject(error);
     socket.once('error', onError);
     socket.once('connect', () => {
       socket.off('error', onError);
       socket.setNoDelay(true);
-      resolve(new TcpTransport(socket));
+      resolve(socket);
     });
   });
 }

@@ -3,7 +3,7 @@
 
 import { connect, type Socket } from 'node:net';
 import { RelayClient } from '../../src/client/index.ts';
-import { connectTcp } from '../../src/client/tcp.ts';
+import { connectSocket, tcpTransport } from '../../src/client/tcp.ts';
 import { ManualClock } from '../../src/clock.ts';
 import { loadSodium } from '../../src/crypto/sodium.ts';
 import { silentLogger } from '../../src/log.ts';
@@ -11,6 +11,14 @@ import { RELAY_DEFAULTS, type RelayOptions } from '../../src/relay/options.ts';
 import { startRelay } from '../../src/relay/server.ts';
 
 export const sodium = await loadSodium();
+
+export interface ClientOptions {
+  serverPublicKey?: Uint8Array;
+  keyPair?: { publicKey: Uint8Array; privateKey: Uint8Array };
+  autoPong?: boolean;
+  /** Another loopback source address (127.0.0.2 …), to look like another host. */
+  localAddress?: string;
+}
 
 export async function testRelay(overrides: Partial<RelayOptions> = {}) {
   const keys = sodium.crypto_box_keypair();
@@ -38,9 +46,11 @@ export async function testRelay(overrides: Partial<RelayOptions> = {}) {
     secretKey: keys.privateKey,
     clock,
     /** A client over TCP that has not yet handshaken. */
-    async client(options: { serverPublicKey?: Uint8Array; keyPair?: { publicKey: Uint8Array; privateKey: Uint8Array }; autoPong?: boolean } = {}) {
+    async client(options: ClientOptions = {}) {
+      const socket = await connectSocket('127.0.0.1', port, { localAddress: options.localAddress });
+      sockets.push(socket);
       const c = new RelayClient({
-        transport: await connectTcp('127.0.0.1', port),
+        transport: tcpTransport(socket),
         serverPublicKey: options.serverPublicKey ?? keys.publicKey,
         keyPair: options.keyPair ? { publicKey: options.keyPair.publicKey, secretKey: options.keyPair.privateKey } : undefined,
         autoPong: options.autoPong,
@@ -48,10 +58,10 @@ export async function testRelay(overrides: Partial<RelayOptions> = {}) {
         pingTimeoutMs: 3000,
       });
       clients.push(c);
-      return c;
+      return Object.assign(c, { socket });
     },
     /** A confirmed client. */
-    async connected(options: Parameters<typeof this.client>[0] = {}) {
+    async connected(options: ClientOptions = {}) {
       const c = await this.client(options);
       await c.connect();
       return c;

@@ -1,0 +1,140 @@
+// What c-toxcore leaves unbounded (§3, §6, §7) is bounded here: connections, connections per
+// address, and output to a client that stops reading.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { closedWithin, delay, pairStillWorks, stillOpenAfter, testRelay } from './support/relay.ts';
+
+test('the connection cap refuses sockets beyond it and frees a place when one closes', async () => {
+  const r = await testRelay({ maxConnections: 3 });
+  try {
+    const first = await r.connected();
+    await r.connected();
+    await r.connected();
+    const refused = await r.raw();
+    await closedWithin(refused);
+    assert.is(r.relay.stats.refusedFull, 1);
+    const gone = first.waitFor('close');
+    first.close();
+    await gone;
+    await delay(50);
+    await r.connected();
+  } finally {
+    await r.close();
+  }
+});
+
+test('the per-address cap counts each source address on its own', async () => {
+  const r = await testRelay({ maxPerIp: 2 });
+  try {
+    await r.connected();
+    const second = await r.connected();
+    const third = await r.client();
+    await third.handshake().catch(() => undefined);
+    await third.waitFor('close');
+    assert.is(r.relay.stats.refusedPerIp, 1);
+    // another loopback address is another host
+    await r.connected({ localAddress: '127.0.0.2' });
+    const gone = second.waitFor('close');
+    second.close();
+    await gone;
+    await delay(50);
+    await r.connected();
+  } finally {
+    await r.close();
+  }
+});
+
+test('a linked client that stops reading: data to it is dropped, memory stays bounded, the sender is not punished', async () => {
+  const dropAboveBytes = 32 * 1024;
+  const r = await testRelay({ dropAboveBytes, closeAboveBytes: 1024 * 1024 });
+  try {
+    const { a, b, aId } = await r.linkedPair();
+    b.socket.pause();
+    const payload = new Uint8Array(1000);
+    const rssBefore = process.memoryUsage().rss;
+    for (let i = 0; i < 20_000 && r.relay.stats.dropped < 2000; i++) {
+      new DataView(payload.buffer).setUint32(0, i);
+      a.sendData(aId, payload);
+      if (i % 200 === 199) await delay(1);
+    }
+    await a.ping(); // the sender is served throughout
+    assert.ok(r.relay.stats.dropped >= 2000, `dropped ${r.relay.stats.dropped}`);
+    assert.not.ok(b.closed, 'dropping data is not a reason to close');
+    const grew = process.memoryUsage().rss - rssBefore;
+    assert.ok(grew < 64 * 1024 * 1024, `rss grew by ${grew} bytes`);
+
+    // When it reads again it gets an ordered subset, and fresh data flows once more.
+    const seen: number[] = [];
+    b.on('data', (d) => {
+      if (d.data.length === payload.length) seen.push(new DataView(d.data.buffer, d.data.byteOffset).getUint32(0));
+    });
+    b.socket.resume();
+    await delay(300);
+    assert.ok(seen.length > 0);
+    assert.ok(seen.every((v, i) => i === 0 || v > seen[i - 1]!), 'in order');
+    const fresh = b.waitFor('data', (d) => d.data[0] === 0xee);
+    a.sendData(aId, new Uint8Array([0xee]));
+    await fresh;
+  } finally {
+    await r.close();
+  }
+});
+
+test('a client that floods pings and never reads the pongs is closed, and others are unaffected', async () => {
+  const r = await testRelay({ dropAboveBytes: 16 * 1024, closeAboveBytes: 64 * 1024 });
+  try {
+    const pair = await r.linkedPair();
+    const flooder = await r.connected();
+    flooder.socket.pause();
+    const closed = flooder.waitFor('close', undefined, 20_000);
+    let sent = 0;
+    // Kernel buffers on loopback hold a few MB before the relay's own backlog grows.
+    const ping = new Uint8Array([4, 1, 2, 3, 4, 5, 6, 7, 8]);
+    while (!flooder.closed && sent < 1_000_000) {
+      const frames = Array.from({ length: 1000 }, () => flooder.sealFrame(ping));
+      flooder.sendRawBytes(Buffer.concat(frames));
+      sent += 1000;
+      await delay(1);
+    }
+    await closed;
+    assert.is(r.relay.stats.closes['output-overflow'], 1, JSON.stringify(r.relay.stats.closes));
+    assert.ok(sent < 1_000_000);
+    await pairStillWorks(pair);
+  } finally {
+    await r.close();
+  }
+});
+
+test('listens on several ports at once', async () => {
+  const r = await testRelay({ ports: [0, 0, 0] });
+  try {
+    assert.is(r.running.ports.length, 3);
+    assert.is(new Set(r.running.ports).size, 3);
+    const { connect } = await import('node:net');
+    for (const port of r.running.ports) {
+      const s = connect(port, '127.0.0.1');
+      await new Promise((res, rej) => { s.once('connect', res); s.once('error', rej); });
+      assert.ok(await stillOpenAfter(s, 20));
+      s.destroy();
+    }
+  } finally {
+    await r.close();
+  }
+});
+
+test('with no bind address it serves IPv4 and IPv6 clients on one port (dual-stack)', async () => {
+  const r = await testRelay({ host: undefined });
+  try {
+    const { RelayClient } = await import('../src/client/index.ts');
+    const { connectTcp } = await import('../src/client/tcp.ts');
+    for (const address of ['127.0.0.1', '::1']) {
+      const c = new RelayClient({ transport: await connectTcp(address, r.port), serverPublicKey: r.publicKey });
+      await c.connect();
+      c.close();
+    }
+  } finally {
+    await r.close();
+  }
+});
+
+test.run();
