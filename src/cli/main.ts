@@ -1,12 +1,12 @@
 // `toxrelay`: parses the command line, then runs the relay or one of the small key commands.
 // Bundled to build/cli.js; bin/toxrelay.js calls main() and exits with the number it returns:
 // 0 done, 1 error (one line on stderr, no stack trace), 2 usage error.
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { systemClock } from '../clock.ts';
 import { generateKeyFile, loadOrCreateKeys, readPublicKey, toHex } from '../keys.ts';
 import { createLogger } from '../log.ts';
+import { packageRoot } from '../package-root.ts';
 import { RELAY_DEFAULTS, type RelayOptions } from '../relay/options.ts';
 import { CliError, parseCommandLine, type RunConfig } from './args.ts';
 import { helpText } from './help.ts';
@@ -117,16 +117,11 @@ function listenError(err: unknown, config: RunConfig): string {
   }
 }
 
-/** The version in the package.json above this module: src/cli/ under tsx, build/ when bundled. */
+/** The version in toxrelay's package.json. */
 export function packageVersion(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const file = join(dir, 'package.json');
-    if (existsSync(file)) return String((JSON.parse(readFileSync(file, 'utf8')) as { version?: unknown }).version);
-    const up = dirname(dir);
-    if (up === dir) return 'unknown';
-    dir = up;
-  }
+  const root = packageRoot();
+  if (!root) return 'unknown';
+  return String((JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version?: unknown }).version);
 }
 
 function oneLine(text: string): string {

@@ -20,18 +20,16 @@ let cachedModule: Promise<Uint8Array<ArrayBuffer>> | undefined;
 export function readCoreWasm(): Promise<Uint8Array<ArrayBuffer>> {
   cachedModule ??= (async () => {
     const { readFile } = await import('node:fs/promises');
-    const { existsSync } = await import('node:fs');
-    const { dirname, join } = await import('node:path');
-    const { fileURLToPath } = await import('node:url');
-    let dir = dirname(fileURLToPath(import.meta.url));
-    while (!existsSync(join(dir, 'package.json'))) {
-      const parent = dirname(dir);
-      if (parent === dir) throw new Error('cannot find the toxrelay package root');
-      dir = parent;
+    const { join } = await import('node:path');
+    const { packageRoot } = await import('../package-root.ts');
+    const root = packageRoot();
+    if (!root) throw new Error('cannot find the toxrelay package root');
+    const path = join(root, 'build', 'core.wasm');
+    try {
+      return new Uint8Array(await readFile(path));
+    } catch {
+      throw new Error(`${path} is missing; run \`npm run build\``);
     }
-    const path = join(dir, 'build', 'core.wasm');
-    if (!existsSync(path)) throw new Error(`${path} is missing; run \`npm run build\``);
-    return new Uint8Array(await readFile(path));
   })();
   return cachedModule;
 }
