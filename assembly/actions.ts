@@ -1,7 +1,7 @@
 // The decisions the core hands back to the host: which connection gets which plaintext, and
 // which connection is closed. The host performs them in order after each call.
 
-import { ACTION_KILL, ACTION_SEND, ACTION_SIZE, MAX_ACTIONS, OUT_AREA_SIZE } from './constants';
+import { ACTION_FORWARD, ACTION_KILL, ACTION_ONION, ACTION_SEND, ACTION_SIZE, MAX_ACTIONS, OUT_AREA_SIZE } from './constants';
 import { reserve } from './heap';
 
 export let actionsBase: usize = 0;
@@ -52,4 +52,9 @@ export function emitSend(slot: i32, ptr: usize, len: i32, priority: bool): void 
 
 export function emitKill(slot: i32, reason: u8): void {
   push(ACTION_KILL, false, reason, slot, 0, 0);
+}
+
+/** A request the host's UDP side carries out; the core has checked everything it can. */
+export function emitUdpRequest(slot: i32, ptr: usize, len: i32, forward: bool): void {
+  push(forward ? ACTION_FORWARD : ACTION_ONION, false, 0, slot, ptr, len);
 }

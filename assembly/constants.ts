@@ -25,6 +25,18 @@ export const ONION_RESPONSE: u8 = 9;
 export const FORWARD_REQUEST: u8 = 10;
 export const FORWARDING: u8 = 11;
 
+// --- onion first hop (§8) and forwarding (§9): what the core checks before the UDP side ---
+export const ONION_REQUEST_MIN_LENGTH: i32 = 1 + NONCE_SIZE + 2 * (32 + 19 + 16); // ≤ this kills
+export const ONION_REQUEST_DROP_AT_OR_BELOW: i32 = 1 + NONCE_SIZE + 153; // silently dropped
+export const ONION_REQUEST_MAX_LENGTH: i32 = 1 + NONCE_SIZE + 1335; // above: silently dropped
+export const FAMILY_IPV4: u8 = 2;
+export const FAMILY_IPV6: u8 = 10;
+export const MAX_FORWARD_DATA: i32 = 2048 - 256; // 1792
+
+// --- optional modules the host enables at init ---
+export const MODULE_ONION: i32 = 1;
+export const MODULE_FORWARDING: i32 = 2;
+
 // --- connection states (§3) ---
 export const STATE_FREE: u8 = 0;
 export const STATE_CONNECTED: u8 = 1; // waiting for the 128-byte handshake
@@ -60,4 +72,6 @@ export const CLOSE_SERVER_SHUTDOWN: u8 = 11; // host: the relay is stopping
 // --- action kinds written for the host ---
 export const ACTION_SEND: u8 = 1; // encrypt ptr[len] and send it to slot
 export const ACTION_KILL: u8 = 2; // close slot's socket; the core has already forgotten it
+export const ACTION_ONION: u8 = 3; // pass ptr[len], an onion request from slot, to the UDP side (§8)
+export const ACTION_FORWARD: u8 = 4; // pass ptr[len], a forward request from slot, to the UDP side (§9)
 export const ACTION_SIZE: i32 = 16;

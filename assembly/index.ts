@@ -4,20 +4,20 @@
 // A packet's path:  feed → nextFrame → (host decrypts into the plaintext area) → acceptFrame
 //                   → handlePacket → actions → (host encrypts and writes each SEND, closes each KILL)
 
-import { actionCount, actionsBase, actionsInit, actionsReset } from './actions';
+import { actionCount, actionsBase, actionsInit, actionsReset, emitSend } from './actions';
 import {
   allocateSlot, C_IDENTIFIER, C_PUBLIC_KEY, C_RECV_NONCE, C_SEND_NONCE, C_STATE, capacity,
   connectionsInit, isValidSlot, liveCount, record, stateOf,
 } from './connections';
 import {
-  KEY_SIZE, MAX_FRAME_SIZE, NONCE_SIZE, STATE_CONNECTED, STATE_UNCONFIRMED,
+  KEY_SIZE, MAX_FRAME_SIZE, NONCE_SIZE, STATE_CONFIRMED, STATE_CONNECTED, STATE_UNCONFIRMED,
 } from './constants';
 import { feed as feedInput, framePtr, framesInit, inputBase, nextFrame as readFrame, partialBlocksInUse } from './frames';
 import { findByKey, keyIndexInit } from './keyindex';
 import { confirm, confirmedCount, killConnection } from './lifecycle';
 import { linkChunksInUse, linkStatus, linkPeerLink, linkPeerSlot } from './links';
 import { incrementNonce } from './nonce';
-import { handlePacket } from './packets';
+import { enableModules, handlePacket } from './packets';
 import { randomSeed } from './random';
 import { sweepBegin as beginSweep, sweepDone as isSweepDone, sweepStep as stepSweep, timersInit } from './timers';
 
@@ -26,10 +26,11 @@ let scratchBase: usize = 0; // handshake results, nonces and keys passed between
 let initialized = false;
 
 export function init(
-  maxConnections: i32, pingIntervalMs: f64, pingTimeoutMs: f64, handshakeTimeoutMs: f64, seed: u64,
+  maxConnections: i32, pingIntervalMs: f64, pingTimeoutMs: f64, handshakeTimeoutMs: f64, seed: u64, moduleFlags: i32,
 ): void {
   if (initialized) unreachable();
   initialized = true;
+  enableModules(moduleFlags);
   randomSeed(seed);
   connectionsInit(maxConnections);
   keyIndexInit(maxConnections, seed ^ 0x5851f42d4c957f2d);
@@ -94,6 +95,18 @@ export function acceptFrame(slot: i32, len: i32, now: f64): i32 {
   incrementNonce(c + C_RECV_NONCE);
   if (load<u8>(c + C_STATE) == STATE_UNCONFIRMED) confirm(slot, now);
   handlePacket(slot, plainBase, len);
+  return actionCount;
+}
+
+/**
+ * A packet from the UDP side for a connection named in a return path (§8, §9): the plaintext
+ * area holds it, and it is sent only if that slot still holds the same confirmed connection.
+ */
+export function deliverPacket(slot: i32, identifier: u64, len: i32): i32 {
+  actionsReset();
+  if (!isValidSlot(slot) || stateOf(slot) != STATE_CONFIRMED) return 0;
+  if (load<u64>(record(slot) + C_IDENTIFIER) != identifier) return 0;
+  emitSend(slot, plainBase, len, false);
   return actionCount;
 }
 

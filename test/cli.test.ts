@@ -83,6 +83,8 @@ const usageErrors: Array<[string[], RegExp]> = [
   [['--port', '1', '--port', '1'], /^--port 1 is given twice/],
   [['--port'], /^--port needs a value/],
   [['--port', '--host', '::1'], /^--port needs a value/],
+  [['--udp-port', '70000'], /^--udp-port: expected a UDP port number/],
+  [['--udp-port', '1', '--no-udp'], /^--udp-port and --no-udp cannot be given together/],
   [['--host', 'example.org'], /^--host: expected an IPv4 or IPv6 address, or 'localhost'/],
   [['--max-connections', '0'], /^--max-connections: expected a whole number ≥ 1; got '0'/],
   [['--max-per-ip', '2.5'], /^--max-per-ip: expected a whole number/],
@@ -118,6 +120,7 @@ test('parseCommandLine: defaults, repeated ports, decimals and the other command
     kind: 'run',
     config: {
       ports: [...RELAY_DEFAULTS.ports],
+      udpPort: 33445,
       keysFile: './toxrelay.keys',
       maxConnections: RELAY_DEFAULTS.maxConnections,
       maxPerIp: RELAY_DEFAULTS.maxPerIp,
@@ -127,12 +130,14 @@ test('parseCommandLine: defaults, repeated ports, decimals and the other command
   });
   const run = parseCommandLine([
     'run', '--port', '443', '--port=3389', '--port', '0', '--host', '::1', '--keys', 'k',
-    '--max-connections', '5', '--max-per-ip', '2', '--handshake-timeout', '2.5', '--log-level', 'debug',
+    '--max-connections', '5', '--max-per-ip', '2', '--handshake-timeout', '2.5', '--log-level', 'debug', '--udp-port', '0',
   ]);
   assert.equal(run, {
     kind: 'run',
-    config: { ports: [443, 3389, 0], host: '::1', keysFile: 'k', maxConnections: 5, maxPerIp: 2, handshakeTimeoutMs: 2500, logLevel: 'debug' },
+    config: { ports: [443, 3389, 0], host: '::1', udpPort: 0, keysFile: 'k', maxConnections: 5, maxPerIp: 2, handshakeTimeoutMs: 2500, logLevel: 'debug' },
   });
+  const noUdp = parseCommandLine(['--no-udp']);
+  assert.is(noUdp.kind === 'run' && noUdp.config.udpPort, undefined);
   assert.is(parseCommandLine(['--host', 'localhost']).kind, 'run');
   assert.is(parseCommandLine(['--handshake-timeout', '.5']).kind, 'run');
   assert.equal(parseCommandLine(['keygen', 'f']), { kind: 'keygen', file: 'f', force: false });
@@ -243,7 +248,7 @@ test(
     const short = Buffer.from('not a keys file');
     await writeFile(path, short);
     assertOneLineError(await cli(['pubkey', path]), 1, /keys file .* is 15 bytes; a tox-bootstrapd keys file is 64 bytes/);
-    const run = await cli(['--keys', path, '--host', '127.0.0.1', '--port', '0']);
+    const run = await cli(['--keys', path, '--host', '127.0.0.1', '--port', '0', '--udp-port', '0']);
     assertOneLineError(run, 1, /is 15 bytes/);
     assert.not.match(run.stdout, /Public key/);
     assert.equal(await readFile(path), short);
@@ -346,7 +351,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     timed(async () => {
       const keys = fresh();
       const port = await freePort();
-      const relay = startCli(['--host', '127.0.0.1', '--port', String(port), '--keys', keys, '--handshake-timeout', '2.5']);
+      const relay = startCli(['--host', '127.0.0.1', '--port', String(port), '--udp-port', '0', '--keys', keys, '--handshake-timeout', '2.5']);
       try {
         const pk = (await relay.waitFor(/^Public key: ([0-9A-F]{64})$/m))[1];
         await relay.waitFor(/listening on 127\.0\.0\.1, TCP port \d+/);
@@ -376,10 +381,10 @@ if (!HAVE_SERVER) {
     timed(async () => {
       const blocker = await listen(0);
       const port = (blocker.address() as { port: number }).port;
-      const relay = startCli(['--host', '127.0.0.1', '--port', String(port), '--keys', fresh()]);
+      const relay = startCli(['--host', '127.0.0.1', '--port', String(port), '--udp-port', '0', '--keys', fresh()]);
       try {
         const { code } = await relay.exited;
-        assertOneLineError({ code, stdout: relay.stdout, stderr: relay.stderr }, 1, new RegExp(`^toxrelay: port ${port} is already in use \\(EADDRINUSE\\)$`));
+        assertOneLineError({ code, stdout: relay.stdout, stderr: relay.stderr }, 1, new RegExp(`^toxrelay: TCP port ${port} is already in use \\(EADDRINUSE\\)$`));
       } finally {
         relay.kill();
         blocker.close();

@@ -7,6 +7,8 @@ import { RELAY_DEFAULTS } from '../relay/options.ts';
 
 export const DEFAULT_KEYS_FILE = './toxrelay.keys';
 export const DEFAULT_LOG_LEVEL: LogLevel = 'info';
+/** tox-bootstrapd's default UDP port (its DHT, onion and forwarding port). */
+export const DEFAULT_UDP_PORT = 33445;
 export const COMMANDS = ['run', 'keygen', 'pubkey', 'help'] as const;
 
 /** The flags of the default command (`run`), already validated and in the units RelayOptions uses. */
@@ -14,6 +16,8 @@ export interface RunConfig {
   ports: number[];
   /** undefined: every address, IPv4 and IPv6. */
   host?: string;
+  /** The onion and forwarding UDP port; undefined with --no-udp. */
+  udpPort?: number;
   keysFile: string;
   maxConnections: number;
   maxPerIp: number;
@@ -40,6 +44,8 @@ const FLAGS: Record<(typeof COMMANDS)[number], Record<string, Flag>> = {
   run: {
     port: { type: 'string' },
     host: { type: 'string' },
+    'udp-port': { type: 'string' },
+    'no-udp': { type: 'boolean' },
     keys: { type: 'string' },
     'max-connections': { type: 'string' },
     'max-per-ip': { type: 'string' },
@@ -134,6 +140,7 @@ export function parseCommandLine(argv: readonly string[]): Command {
 const EXPECTED: Record<string, string> = {
   port: 'a TCP port number 1..65535, or 0 for any free port',
   host: "an IPv4 or IPv6 address, or 'localhost'",
+  'udp-port': 'a UDP port number 1..65535, or 0 for any free port',
   keys: 'a file path',
   'max-connections': 'a whole number ≥ 1',
   'max-per-ip': 'a whole number ≥ 1',
@@ -155,6 +162,16 @@ function runConfig(values: Map<string, string[]>): RunConfig {
 
   const host = one('host');
   if (host !== undefined && host !== 'localhost' && isIP(host) === 0) throw bad('host', host);
+
+  const udpText = one('udp-port');
+  let udpPort: number | undefined = DEFAULT_UDP_PORT;
+  if (values.has('no-udp')) {
+    if (udpText !== undefined) throw new CliError('--udp-port and --no-udp cannot be given together');
+    udpPort = undefined;
+  } else if (udpText !== undefined) {
+    udpPort = wholeNumber(udpText);
+    if (udpPort === undefined || udpPort > 65535) throw bad('udp-port', udpText);
+  }
 
   const keysFile = one('keys') ?? DEFAULT_KEYS_FILE;
   if (keysFile === '') throw bad('keys', keysFile);
@@ -182,6 +199,7 @@ function runConfig(values: Map<string, string[]>): RunConfig {
   return {
     ports: ports.length > 0 ? ports : [...RELAY_DEFAULTS.ports],
     ...(host === undefined ? {} : { host }),
+    ...(udpPort === undefined ? {} : { udpPort }),
     keysFile,
     maxConnections: count('max-connections', RELAY_DEFAULTS.maxConnections),
     maxPerIp: count('max-per-ip', RELAY_DEFAULTS.maxPerIp),

@@ -25,6 +25,11 @@ Options of run:
                             (default: ${d.ports.join(', ')}; 0 means any free port)
   --host ADDR               IPv4 or IPv6 address, or 'localhost', to listen on
                             (default: every address, IPv4 and IPv6)
+  --udp-port N              UDP port of the onion hop and forwarding that real Tox
+                            clients need to find friends (default: 33445, like
+                            tox-bootstrapd; 0 means any free port)
+  --no-udp                  no UDP: onion requests are ignored and forward requests
+                            close the connection, as in c-toxcore without those modules
   --keys FILE               keys file; created with a new keypair if it does not exist
                             (default: ${DEFAULT_KEYS_FILE})
   --max-connections N       connections held at once, counting handshakes (default: ${d.maxConnections})

@@ -50,6 +50,7 @@ async function run(config: RunConfig): Promise<number> {
     ...RELAY_DEFAULTS,
     ports: config.ports,
     ...(config.host === undefined ? {} : { host: config.host }),
+    ...(config.udpPort === undefined ? {} : { udpPort: config.udpPort }),
     publicKey: keys.publicKey,
     secretKey: keys.secretKey,
     maxConnections: config.maxConnections,
@@ -69,7 +70,8 @@ async function run(config: RunConfig): Promise<number> {
   const signal = nextSignal();
   const where = config.host === undefined ? 'every address (IPv4 and IPv6)' : config.host;
   const ports = relay.ports.length === 1 ? `port ${relay.ports[0]}` : `ports ${relay.ports.join(', ')}`;
-  logger.info(`listening on ${where}, TCP ${ports}`);
+  const udp = relay.udpPort === undefined ? 'UDP off (--no-udp)' : `UDP port ${relay.udpPort} (onion and forwarding)`;
+  logger.info(`listening on ${where}, TCP ${ports}, ${udp}`);
 
   logger.info(`${await signal} received; closing (send it again to exit at once)`);
   await relay.close();
@@ -95,11 +97,13 @@ function nextSignal(): Promise<NodeJS.Signals> {
 
 /** One line for a failure to start listening (a Node system error from listen(), usually). */
 function listenError(err: unknown, config: RunConfig): string {
-  const e = (typeof err === 'object' && err !== null ? err : {}) as { code?: unknown; port?: unknown; address?: unknown; message?: unknown };
+  const e = (typeof err === 'object' && err !== null ? err : {}) as { code?: unknown; port?: unknown; address?: unknown; message?: unknown; syscall?: unknown };
   const code = typeof e.code === 'string' ? e.code : undefined;
   const port = typeof e.port === 'number' ? e.port : config.ports.length === 1 ? config.ports[0] : undefined;
   const address = typeof e.address === 'string' ? e.address : config.host;
-  const portText = port === undefined ? 'a port' : `port ${port}`;
+  // dgram reports its failures with syscall 'bind'; TCP listeners with 'listen'.
+  const protocol = e.syscall === 'bind' ? 'UDP' : 'TCP';
+  const portText = port === undefined ? 'a port' : `${protocol} port ${port}`;
   switch (code) {
     case 'EADDRINUSE':
       return `${portText} is already in use (EADDRINUSE)`;

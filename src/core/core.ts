@@ -12,6 +12,8 @@ export interface CoreSettings {
   handshakeTimeoutMs: number;
   /** 64 random bits: seeds ping ids and the key-index hash. */
   seed: bigint;
+  /** CoreModule flags: with ONION, onion requests become actions; with FORWARDING, forward requests. */
+  modules?: number;
 }
 
 export interface Action {
@@ -33,7 +35,10 @@ export class RelayCore {
   private view: DataView;
 
   constructor(readonly x: CoreExports, settings: CoreSettings) {
-    x.init(settings.maxConnections, settings.pingIntervalMs, settings.pingTimeoutMs, settings.handshakeTimeoutMs, BigInt.asUintN(64, settings.seed));
+    x.init(
+      settings.maxConnections, settings.pingIntervalMs, settings.pingTimeoutMs, settings.handshakeTimeoutMs,
+      BigInt.asUintN(64, settings.seed), settings.modules ?? 0,
+    );
     this.inputPtr = x.inputArea();
     this.plaintextPtr = x.plaintextArea();
     this.scratchPtr = x.scratchArea();

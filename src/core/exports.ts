@@ -3,7 +3,7 @@
 
 export interface CoreExports {
   memory: WebAssembly.Memory;
-  init(maxConnections: number, pingIntervalMs: number, pingTimeoutMs: number, handshakeTimeoutMs: number, seed: bigint): void;
+  init(maxConnections: number, pingIntervalMs: number, pingTimeoutMs: number, handshakeTimeoutMs: number, seed: bigint, moduleFlags: number): void;
   inputArea(): number;
   plaintextArea(): number;
   scratchArea(): number;
@@ -18,6 +18,7 @@ export interface CoreExports {
   takeSendNonce(slot: number): number;
   acceptFrame(slot: number, len: number, now: number): number;
   closeConnection(slot: number, reason: number): number;
+  deliverPacket(slot: number, identifier: bigint, len: number): number;
   sweepBegin(now: number): void;
   sweepStep(): number;
   sweepDone(): number;
@@ -39,7 +40,9 @@ export interface CoreExports {
 /** Mirrors assembly/constants.ts. */
 export const ConnectionState = { FREE: 0, CONNECTED: 1, UNCONFIRMED: 2, CONFIRMED: 3 } as const;
 export const LinkStatus = { UNUSED: 0, REQUESTED: 1, ONLINE: 2 } as const;
-export const ActionKind = { SEND: 1, KILL: 2 } as const;
+export const ActionKind = { SEND: 1, KILL: 2, ONION: 3, FORWARD: 4 } as const;
+/** Optional modules of the core, enabled at init. */
+export const CoreModule = { ONION: 1, FORWARDING: 2 } as const;
 export const ACTION_SIZE = 16;
 export const INPUT_AREA_SIZE = 65536;
 export const HANDSHAKE_REQUEST_SIZE = 128;

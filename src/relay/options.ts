@@ -7,6 +7,12 @@ export interface RelayOptions {
   ports: number[];
   /** Bind address; undefined means every address, IPv4 and IPv6. */
   host?: string;
+  /**
+   * UDP port of the onion hop and forwarding (§8, §9), bound like the TCP ports; undefined
+   * turns both off (onion requests are then ignored and forward requests close, as in c-toxcore
+   * without those modules). 0 picks a free port.
+   */
+  udpPort?: number;
   publicKey: Uint8Array;
   secretKey: Uint8Array;
   /** Connections held at once, in any state (handshake, unconfirmed, confirmed). */

@@ -6,7 +6,7 @@
 
 import type { RelayCore, Action } from '../core/core.ts';
 import { ActionKind, CloseReason, closeReasonName, ConnectionState, INPUT_AREA_SIZE } from '../core/exports.ts';
-import type { FrameBox } from '../crypto/box.ts';
+import { MAX_PLAINTEXT_SIZE, type FrameBox } from '../crypto/box.ts';
 import type { Sodium } from '../crypto/sodium.ts';
 import type { RelayOptions } from './options.ts';
 import { answerHello } from './handshake.ts';
@@ -14,6 +14,12 @@ import { OutputBatcher } from './output.ts';
 import { Session } from './session.ts';
 import type { Wire } from './wire.ts';
 import { RelayStats } from './stats.ts';
+
+/** The UDP side (src/udp), when enabled: it carries onion and forward requests out. */
+export interface UdpRequests {
+  onion?(slot: number, identifier: bigint, plaintext: Uint8Array): void;
+  forward?(slot: number, identifier: bigint, plaintext: Uint8Array): void;
+}
 
 export class Relay {
   readonly stats = new RelayStats();
@@ -23,6 +29,7 @@ export class Relay {
   private readonly action: Action = { kind: 0, priority: false, reason: 0, slot: 0, ptr: 0, len: 0 };
   private readonly deferredCloses: Session[] = [];
   private performing = false;
+  private udp: UdpRequests = {};
 
   constructor(
     private readonly core: RelayCore,
@@ -30,6 +37,10 @@ export class Relay {
     private readonly sodium: Sodium,
     private readonly options: RelayOptions,
   ) {}
+
+  useUdp(udp: UdpRequests): void {
+    this.udp = udp;
+  }
 
   /** A new client stream. Returns its session, or null when a cap refused it (the wire is closed). */
   attach(wire: Wire): Session | null {
@@ -116,6 +127,7 @@ export class Relay {
       const a = this.core.action(i, this.action);
       if (a.kind === ActionKind.SEND) this.send(a.slot, a.ptr, a.len, a.priority);
       else if (a.kind === ActionKind.KILL) this.forget(a.slot, a.reason);
+      else this.passToUdp(a);
     }
     this.performing = wasPerforming;
     if (!wasPerforming) this.runDeferredCloses();
@@ -140,6 +152,20 @@ export class Relay {
     const frame = this.box.seal(slot, mem, ptr, len, mem, noncePtr);
     this.output.append(session, frame);
     this.stats.framesOut++;
+  }
+
+  private passToUdp(a: Action): void {
+    const plaintext = this.core.bytes.slice(a.ptr, a.ptr + a.len);
+    const identifier = this.core.x.identifier(a.slot);
+    if (a.kind === ActionKind.ONION) this.udp.onion?.(a.slot, identifier, plaintext);
+    else if (a.kind === ActionKind.FORWARD) this.udp.forward?.(a.slot, identifier, plaintext);
+  }
+
+  /** A reply from the UDP side: the core sends it only if the slot still holds that connection. */
+  deliver(slot: number, identifier: bigint, plaintext: Uint8Array): void {
+    if (plaintext.length < 1 || plaintext.length > MAX_PLAINTEXT_SIZE) return;
+    this.core.bytes.set(plaintext, this.core.plaintextPtr);
+    this.perform(this.core.x.deliverPacket(slot, identifier, plaintext.length));
   }
 
   private deferClose(session: Session): void {

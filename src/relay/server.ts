@@ -2,11 +2,16 @@
 
 import type { Server, Socket } from 'node:net';
 import { RelayCore } from '../core/core.ts';
+import { CoreModule } from '../core/exports.ts';
 import { FrameBox } from '../crypto/box.ts';
 import { loadSodium } from '../crypto/sodium.ts';
 import { boundPort, closeServer, listenAll } from './listeners.ts';
 import type { RelayOptions } from './options.ts';
 import { Relay } from './relay.ts';
+import { UdpEndpoint } from '../udp/endpoint.ts';
+import { Forwarder } from '../udp/forwarding.ts';
+import { OnionHop } from '../udp/onion.ts';
+import { UdpStats } from '../udp/return-path.ts';
 import { tcpWire } from './wire.ts';
 
 const TIMER_PERIOD_MS = 1000;
@@ -14,6 +19,9 @@ const TIMER_PERIOD_MS = 1000;
 export interface RunningRelay {
   /** The ports actually bound (useful with port 0). */
   readonly ports: number[];
+  /** The UDP port bound, if the UDP side is on. */
+  readonly udpPort: number | undefined;
+  readonly udpStats: UdpStats | undefined;
   readonly relay: Relay;
   readonly publicKey: Uint8Array;
   close(): Promise<void>;
@@ -32,8 +40,19 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     pingTimeoutMs: options.pingTimeoutMs,
     handshakeTimeoutMs: options.handshakeTimeoutMs,
     seed: randomSeed(sodium),
+    modules: options.udpPort === undefined ? 0 : CoreModule.ONION | CoreModule.FORWARDING,
   });
   const relay = new Relay(core, new FrameBox(sodium, options.maxConnections), sodium, options);
+  const udpStats = options.udpPort === undefined ? undefined : new UdpStats();
+  const udp = udpStats && (await UdpEndpoint.bind(options.udpPort!, options.host, udpStats));
+  if (udp && udpStats) {
+    const onion = new OnionHop(sodium, udp, relay, options.clock, udpStats);
+    const forwarder = new Forwarder(sodium, udp, relay, options.clock, udpStats);
+    relay.useUdp({
+      onion: (slot, id, plaintext) => onion.request(slot, id, plaintext),
+      forward: (slot, id, plaintext) => forwarder.request(slot, id, plaintext),
+    });
+  }
   const sockets = new Set<Socket>();
 
   const onSocket = (socket: Socket) => {
@@ -50,12 +69,20 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     });
   };
 
-  const servers: Server[] = await listenAll(options.ports, options.host, onSocket);
+  let servers: Server[];
+  try {
+    servers = await listenAll(options.ports, options.host, onSocket);
+  } catch (error) {
+    await udp?.close();
+    throw error;
+  }
   const timer = options.autoTimers ? setInterval(() => relay.runTimers(), TIMER_PERIOD_MS) : undefined;
 
   let closing: Promise<void> | undefined;
   return {
     ports: servers.map(boundPort),
+    udpPort: udp?.port,
+    udpStats,
     relay,
     publicKey: options.publicKey,
     close() {
@@ -64,7 +91,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
         const stopped = Promise.all(servers.map(closeServer));
         relay.closeAll();
         for (const socket of sockets) socket.destroy();
-        await stopped;
+        await Promise.all([stopped, udp?.close()]);
       })();
       return closing;
     },

@@ -6,13 +6,15 @@ import { ActionKind, ConnectionState } from '../../src/core/exports.ts';
 
 export type Decoded =
   | { kind: 'send'; slot: number; bytes: number[]; priority: boolean }
-  | { kind: 'kill'; slot: number; reason: number };
+  | { kind: 'kill'; slot: number; reason: number }
+  | { kind: 'onion' | 'forward'; slot: number; bytes: number[] };
 
 export interface HarnessSettings {
   maxConnections?: number;
   pingIntervalMs?: number;
   pingTimeoutMs?: number;
   handshakeTimeoutMs?: number;
+  modules?: number;
 }
 
 export async function coreHarness(settings: HarnessSettings = {}) {
@@ -22,6 +24,7 @@ export async function coreHarness(settings: HarnessSettings = {}) {
     pingTimeoutMs: settings.pingTimeoutMs ?? 10_000,
     handshakeTimeoutMs: settings.handshakeTimeoutMs ?? 10_000,
     seed: 0x1234_5678_9abc_def0n,
+    modules: settings.modules ?? 0,
   });
   const x = core.x;
   const scratch = { kind: 0, priority: false, reason: 0, slot: 0, ptr: 0, len: 0 };
@@ -32,8 +35,11 @@ export async function coreHarness(settings: HarnessSettings = {}) {
       const a = core.action(i, scratch);
       if (a.kind === ActionKind.SEND) {
         out.push({ kind: 'send', slot: a.slot, bytes: Array.from(core.bytes.subarray(a.ptr, a.ptr + a.len)), priority: a.priority });
-      } else {
+      } else if (a.kind === ActionKind.KILL) {
         out.push({ kind: 'kill', slot: a.slot, reason: a.reason });
+      } else {
+        const kind = a.kind === ActionKind.ONION ? 'onion' : 'forward';
+        out.push({ kind, slot: a.slot, bytes: Array.from(core.bytes.subarray(a.ptr, a.ptr + a.len)) });
       }
     }
     return out;
@@ -66,6 +72,11 @@ export async function coreHarness(settings: HarnessSettings = {}) {
       this.packet(slot, [4, 1, 2, 3, 4, 5, 6, 7, 8], now);
       if (x.state(slot) !== ConnectionState.CONFIRMED) throw new Error('not confirmed');
       return slot;
+    },
+    /** A packet from the UDP side for (slot, identifier). */
+    deliver(slot: number, identifier: bigint, bytes: number[]): Decoded[] {
+      core.bytes.set(bytes, core.plaintextPtr);
+      return decode(x.deliverPacket(slot, identifier, bytes.length));
     },
     close(slot: number, reason = 8): Decoded[] {
       return decode(x.closeConnection(slot, reason));
