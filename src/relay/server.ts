@@ -12,7 +12,8 @@ import { UdpEndpoint } from '../udp/endpoint.ts';
 import { Forwarder } from '../udp/forwarding.ts';
 import { OnionHop } from '../udp/onion.ts';
 import { UdpStats } from '../udp/return-path.ts';
-import { tcpWire } from './wire.ts';
+import type { Session } from './session.ts';
+import { TcpWire } from './wire.ts';
 
 const TIMER_PERIOD_MS = 1000;
 
@@ -55,18 +56,30 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
   }
   const sockets = new Set<Socket>();
 
+  // One set of handlers for every socket: an idle connection should cost its socket and little else.
+  const sessionOf = new WeakMap<Socket, Session>();
+  function onData(this: Socket, chunk: Buffer) {
+    const session = sessionOf.get(this);
+    if (session) relay.receive(session, chunk);
+  }
+  // A hang-up is noticed at once and the peers told at once (c-toxcore 0.2.18 waits for the ping timeout).
+  function onGone(this: Socket) {
+    const session = sessionOf.get(this);
+    if (session) relay.disconnected(session);
+  }
+  function onClose(this: Socket) {
+    sockets.delete(this);
+    onGone.call(this);
+  }
   const onSocket = (socket: Socket) => {
-    const session = relay.attach(tcpWire(socket));
+    const session = relay.attach(new TcpWire(socket));
     if (!session) return;
+    sessionOf.set(socket, session);
     sockets.add(socket);
-    socket.on('data', (chunk: Buffer) => relay.receive(session, chunk));
-    // A hang-up is noticed at once and the peers told at once (c-toxcore 0.2.18 waits for the ping timeout).
-    socket.on('end', () => relay.disconnected(session));
-    socket.on('error', () => relay.disconnected(session));
-    socket.on('close', () => {
-      sockets.delete(socket);
-      relay.disconnected(session);
-    });
+    socket.on('data', onData);
+    socket.on('end', onGone);
+    socket.on('error', onGone);
+    socket.on('close', onClose);
   };
 
   let servers: Server[];

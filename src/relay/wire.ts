@@ -18,11 +18,19 @@ export function normalizeAddress(address: string | undefined): string {
   return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
 }
 
-export function tcpWire(socket: Socket): Wire {
-  return {
-    write: (bytes) => void socket.write(bytes),
-    pendingBytes: () => socket.writableLength,
-    destroy: () => socket.destroy(),
-    remoteAddress: normalizeAddress(socket.remoteAddress),
-  };
+/** A TCP socket as a wire. A class, so that each connection costs its fields and no closures. */
+export class TcpWire implements Wire {
+  readonly remoteAddress: string;
+  constructor(readonly socket: Socket) {
+    this.remoteAddress = normalizeAddress(socket.remoteAddress);
+  }
+  write(bytes: Buffer): void {
+    this.socket.write(bytes);
+  }
+  pendingBytes(): number {
+    return this.socket.writableLength;
+  }
+  destroy(): void {
+    this.socket.destroy();
+  }
 }
