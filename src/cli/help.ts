@@ -17,6 +17,8 @@ Usage:
   toxrelay keygen FILE [--force]   write a new keypair to FILE (refuses to replace an
                                    existing FILE unless --force is given)
   toxrelay pubkey FILE             print the public key of keys FILE as 64 hex digits
+  toxrelay bench WORKLOAD …        load a relay (this one or any other) and measure it;
+                                   see toxrelay bench --help
   toxrelay help | --help | -h      show this text
   toxrelay --version | -v          show the version
 

@@ -10,6 +10,9 @@ import { packageRoot } from '../package-root.ts';
 import { RELAY_DEFAULTS, type RelayOptions } from '../relay/options.ts';
 import { CliError, parseCommandLine, type RunConfig } from './args.ts';
 import { helpText } from './help.ts';
+// For its side effect only: in a bench worker (a thread or process loading this bundle) it starts
+// the worker; anywhere else it does nothing.
+import '../bench/entry.ts';
 
 export async function main(argv: string[]): Promise<number> {
   try {
@@ -31,6 +34,10 @@ export async function main(argv: string[]): Promise<number> {
         return 0;
       case 'run':
         return await run(command.config);
+      case 'bench': {
+        const { benchMain } = await import('../bench/cli.ts');
+        return await benchMain(command.args);
+      }
     }
   } catch (err) {
     process.stderr.write(`toxrelay: ${oneLine(err instanceof Error ? err.message : String(err))}\n`);

@@ -1,0 +1,46 @@
+// `toxrelay bench …`: parse, run (or compare), print. Exit status: 0 done, 1 the run failed
+// (an error in the result), 2 usage error (thrown as CliError and printed by the CLI's main).
+
+import { parseBenchArgs } from './args.ts';
+import { runCompare } from './compare.ts';
+import { formatResult } from './format.ts';
+import { benchHelpText } from './help.ts';
+import { ProgressPrinter } from './progress.ts';
+import { formatCompare, writeReport } from './report.ts';
+import { runBench } from './run.ts';
+
+export async function benchMain(argv: string[]): Promise<number> {
+  const command = parseBenchArgs(argv);
+  switch (command.kind) {
+    case 'help':
+      process.stdout.write(benchHelpText());
+      return 0;
+    case 'run': {
+      const progress = command.quiet ? undefined : new ProgressPrinter();
+      const result = await runBench(command.options, progress ? { onProgress: progress.update } : {});
+      progress?.done();
+      process.stdout.write(command.json ? `${JSON.stringify(result, null, 2)}\n` : formatResult(result));
+      return result.errors.length > 0 ? 1 : 0;
+    }
+    case 'compare': {
+      let printer: ProgressPrinter | undefined;
+      const report = await runCompare(command.compare, {
+        onRun: (relay, round, workload) => {
+          if (command.quiet) return {};
+          printer = new ProgressPrinter(process.stderr, `[${relay}, round ${round}] `);
+          process.stderr.write(process.stderr.isTTY ? '' : `[${relay}, round ${round}] ${workload}: starting\n`);
+          return { onProgress: printer.update };
+        },
+        onRunDone: (run) => {
+          printer?.done();
+          if (!command.quiet && !command.json) process.stderr.write(formatResult(run.result).replace(/^/gm, '  ').replace(/^ {2}toxrelay bench:/, `  [${run.relay}, round ${run.round}]`));
+        },
+      });
+      const files = await writeReport(report, command.compare.outDir);
+      if (command.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+      else process.stdout.write(`${formatCompare(report)}\nreport: ${files.html}\n        ${files.json}\n`);
+      const failed = report.runs.some((r) => r.result.errors.length > 0);
+      return failed ? 1 : 0;
+    }
+  }
+}

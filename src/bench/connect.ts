@@ -1,0 +1,94 @@
+// Connect, the worker's side: open C connections (TCP connect, handshake, a ping answered, which
+// confirms the connection, PROTOCOL §1) with at most K opening at once, and hold them. Keys are
+// generated during set-up, so the measured phase is the relay's work, not key generation. After
+// the hold, each held connection must answer one more ping (alive), then all are closed.
+
+import { performance } from 'node:perf_hooks';
+import { generateKeyPair, type KeyPair } from '../client/sodium.ts';
+import { type BenchClient, closeClient, countInto, failureReason, forEachLimit, hexToBytes, openClient, sourceFor } from './clients.ts';
+import type { ConnectWorkerResult, Progress, WorkerJob } from './messages.ts';
+import { CpuMeter, type WorkerRun } from './worker-run.ts';
+
+export class ConnectRun implements WorkerRun {
+  private keys: KeyPair[] = [];
+  private readonly held: BenchClient[] = [];
+  private readonly failures: Record<string, number> = {};
+  private readonly openMs: number[] = [];
+  private failed = 0;
+  private stopping = false;
+  private readonly cpu = new CpuMeter();
+  private cpuSample: ConnectWorkerResult['cpu'] | undefined;
+
+  constructor(private readonly job: WorkerJob) {}
+
+  setup(): Promise<void> {
+    for (let i = 0; i < this.job.count; i++) this.keys.push(generateKeyPair());
+    return Promise.resolve();
+  }
+
+  async go(): Promise<{ ok: number; failed: number }> {
+    const key = hexToBytes(this.job.target.keyHex);
+    this.cpu.start();
+    const finished = await forEachLimit(
+      this.job.count,
+      this.job.concurrency,
+      async (i) => {
+        const started = performance.now();
+        try {
+          const local = sourceFor(this.job.target, this.job.perSource, this.job.firstSocket + i);
+          const c = await openClient(this.job.target, key, local, this.job.stepTimeoutMs, this.keys[i]);
+          if (this.stopping) {
+            closeClient(c); // opened after the deadline: counted as failed below
+            return;
+          }
+          this.openMs.push(performance.now() - started);
+          this.held.push(c);
+        } catch (error) {
+          if (this.stopping) return;
+          this.failed++;
+          countInto(this.failures, failureReason(error));
+        }
+      },
+      this.job.phaseTimeoutMs,
+    );
+    this.cpuSample = this.cpu.stop();
+    if (!finished) {
+      this.stopping = true;
+      const missing = this.job.count - this.held.length - this.failed;
+      this.failed += missing;
+      countInto(this.failures, 'OPENING_TIMEOUT', missing);
+    }
+    this.keys = [];
+    return { ok: this.held.length, failed: this.failed };
+  }
+
+  mark(): void {}
+
+  async stop(): Promise<ConnectWorkerResult> {
+    this.stopping = true;
+    // Every held connection pings at once, so the check takes one step timeout at most.
+    const held = this.held.filter((c) => !c.client.closed);
+    const pongs = await Promise.allSettled(held.map((c) => c.client.ping(undefined, this.job.stepTimeoutMs)));
+    const alive = pongs.filter((p) => p.status === 'fulfilled').length;
+    return {
+      kind: 'connect',
+      requested: this.job.count,
+      ok: this.openMs.length,
+      failed: this.failed,
+      failures: this.failures,
+      openMs: this.openMs,
+      alive,
+      checked: this.held.length,
+      cpu: this.cpuSample ?? this.cpu.stop(),
+    };
+  }
+
+  progress(): Progress {
+    return { rx: 0, rxBytes: 0, lost: 0, corrupt: 0, stalled: 0, opened: this.held.length, failed: this.failed };
+  }
+
+  close(): void {
+    this.stopping = true;
+    for (const c of this.held) closeClient(c);
+  }
+}

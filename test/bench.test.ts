@@ -1,0 +1,298 @@
+// toxrelay bench: payload checks, option parsing and planning, the report, and each workload run
+// briefly through the programmatic API against an in-process relay on a real clock. Results are
+// checked for sanity (counted, not corrupt, not lost), never for speed.
+import { createServer, type Socket } from 'node:net';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { parseBenchArgs } from '../src/bench/args.ts';
+import { type CompareReport, figures } from '../src/bench/compare.ts';
+import { formatResult } from '../src/bench/format.ts';
+import { benchOptions, type Workload } from '../src/bench/options.ts';
+import { crc32, crc32Js, MAX_PAYLOAD_SIZE, MIN_PAYLOAD_SIZE, PayloadKind, PayloadWriter, readPayload } from '../src/bench/payload.ts';
+import { formatCompare, renderHtml } from '../src/bench/report.ts';
+import { bootstrapdVersion } from '../src/bench/relays.ts';
+import { type BenchResult, planWorkers, runBench } from '../src/bench/run.ts';
+import { CliError, parseCommandLine } from '../src/cli/args.ts';
+import { systemClock } from '../src/clock.ts';
+import { testRelay } from './support/relay.ts';
+
+const KEY = 'ab'.repeat(32);
+/** Longest one workload test may take; the bench's own phases are bounded well below it. */
+const TEST_TIMEOUT_MS = 40_000;
+
+function timed(body: () => Promise<void>, ms = TEST_TIMEOUT_MS): () => Promise<void> {
+  return async () => {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`test timed out after ${ms} ms`)), ms);
+    });
+    try {
+      await Promise.race([body(), deadline]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+}
+
+// ---- payloads ----
+
+test('payload: what is built reads back, at every size bound, with its kind and sequence number', () => {
+  for (const size of [MIN_PAYLOAD_SIZE, 100, 1024, MAX_PAYLOAD_SIZE]) {
+    const w = new PayloadWriter(size);
+    for (const [kind, seq] of [[PayloadKind.DATA, 0], [PayloadKind.ACK, 1], [PayloadKind.PONG, 0xffffffff]] as const) {
+      const bytes = w.build(kind, seq).slice();
+      assert.is(bytes.length, size);
+      assert.equal(readPayload(bytes), { kind, seq, size });
+    }
+  }
+  assert.throws(() => new PayloadWriter(MIN_PAYLOAD_SIZE - 1), RangeError);
+  assert.throws(() => new PayloadWriter(MAX_PAYLOAD_SIZE + 1), RangeError);
+});
+
+test('payload: a tampered byte anywhere (header, fill, checksum) is detected as corruption', () => {
+  const w = new PayloadWriter(64);
+  const good = w.build(PayloadKind.DATA, 12345).slice();
+  assert.ok(readPayload(good));
+  for (let i = 0; i < good.length; i++) {
+    const bad = good.slice();
+    bad[i] ^= 0x01;
+    assert.is(readPayload(bad), undefined, `flipped bit at byte ${i}`);
+  }
+  assert.is(readPayload(good.subarray(0, 8)), undefined, 'too short');
+  assert.is(readPayload(good.subarray(0, 63)), undefined, 'truncated');
+});
+
+test('payload: CRC-32 is the standard one, native and JavaScript alike, and it continues', () => {
+  const bytes = new TextEncoder().encode('123456789');
+  assert.is(crc32Js(bytes), 0xcbf43926);
+  assert.is(crc32(bytes), 0xcbf43926);
+  assert.is(crc32(bytes, 4, 9, crc32(bytes, 0, 4)), 0xcbf43926);
+});
+
+// ---- command line and planning ----
+
+test('toxrelay bench is dispatched with its own arguments, --help included', () => {
+  assert.equal(parseCommandLine(['bench', 'latency', '--port', '1', '--help']), { kind: 'bench', args: ['latency', '--port', '1', '--help'] });
+  assert.equal(parseBenchArgs(['--help']), { kind: 'help' });
+  const run = parseBenchArgs(['throughput', '--port', '33445', '--key', KEY, '--pairs', '7', '--duration', '1.5', '--json']);
+  assert.is(run.kind, 'run');
+  if (run.kind !== 'run') return;
+  assert.is(run.options.pairs, 7);
+  assert.is(run.options.durationS, 1.5);
+  assert.is(run.options.host, '127.0.0.1');
+  assert.is(run.json, true);
+  const latency = parseBenchArgs(['latency', '--port', '1', '--key', KEY]);
+  assert.is(latency.kind === 'run' && latency.options.pairs, 1, 'latency defaults to one pair');
+  const compare = parseBenchArgs(['--compare', 'throughput', '--pairs', '100', '--duration', '5']);
+  assert.is(compare.kind, 'compare');
+  if (compare.kind === 'compare') {
+    assert.equal(compare.compare.workloads, ['throughput']);
+    assert.is(compare.compare.base.throughputPairs, 100);
+  }
+  const bad: string[][] = [
+    [],
+    ['throughput', '--key', KEY],
+    ['throughput', '--port', '1'],
+    ['warp', '--port', '1', '--key', KEY],
+    ['throughput', '--port', '1', '--key', 'abc'],
+    ['throughput', '--port', '1', '--key', KEY, '--host', '10.1.2.3'],
+    ['throughput', '--port', '1', '--key', KEY, '--size', '5'],
+    ['throughput', '--port', '1', '--key', KEY, '--duration', 'x'],
+    ['throughput', '--port', '1', '--key', KEY, '--bogus'],
+    ['--compare', '--port', '1'],
+  ];
+  for (const args of bad) assert.throws(() => parseBenchArgs(args), (e: unknown) => e instanceof CliError && !/\n/.test((e as Error).message), args.join(' '));
+});
+
+test('workers: threads by default, processes above 9,000 sockets (one process has 20,000 fds)', () => {
+  const base = { host: '127.0.0.1', port: 1, keyHex: KEY, threads: 2 };
+  assert.equal(planWorkers(benchOptions({ ...base, workload: 'throughput', pairs: 101 })), { mode: 'threads', shares: [51, 50] });
+  assert.equal(planWorkers(benchOptions({ ...base, workload: 'latency', pairs: 1 })), { mode: 'threads', shares: [1] });
+  const many = planWorkers(benchOptions({ ...base, workload: 'connect', connections: 20_000 }));
+  assert.is(many.mode, 'processes');
+  assert.is(many.shares.length, 3);
+  assert.ok(many.shares.every((n) => n <= 8000));
+  assert.is(planWorkers(benchOptions({ ...base, workload: 'connect', processes: 1 })).mode, 'processes');
+  assert.is(planWorkers(benchOptions({ ...base, workload: 'connect', threads: 0 })).mode, 'inline');
+});
+
+// ---- workloads against a real relay ----
+
+async function bench(workload: Workload, extra: Partial<Parameters<typeof benchOptions>[0]> = {}): Promise<BenchResult> {
+  const relay = await testRelay({ clock: systemClock, autoTimers: true });
+  try {
+    return await runBench(
+      benchOptions({
+        workload,
+        host: '127.0.0.1',
+        port: relay.port,
+        keyHex: Buffer.from(relay.publicKey).toString('hex'),
+        threads: 1,
+        durationS: 1,
+        warmupS: 0.3,
+        timeoutS: 20,
+        serverPid: process.pid,
+        ...extra,
+      }),
+    );
+  } finally {
+    await relay.close();
+  }
+}
+
+test(
+  'throughput: packets relayed both ways, none lost, none corrupt, no stall',
+  timed(async () => {
+    const r = await bench('throughput', { pairs: 2, window: 8, size: 512 });
+    assert.equal(r.errors, []);
+    const t = r.throughput!;
+    assert.is(t.pairs, 2);
+    assert.is(t.failedPairs, 0);
+    assert.ok(t.packets > 0, 'packets counted in the window');
+    assert.ok(t.received > 0 && t.received <= t.sent);
+    assert.is(t.corrupt, 0);
+    assert.is(t.lost, 0);
+    assert.is(t.outOfOrder, 0);
+    assert.is(t.unresolved, 0, 'every packet sent was received by the end of the drain');
+    assert.is(t.stalledPairs, 0);
+    assert.is(t.payloadBytes, t.packets * 512);
+    assert.ok(t.perPairPerS && t.perPairPerS.min > 0);
+    assert.ok(r.cpu && r.cpu.perWorkerS.length === 1);
+    assert.ok(r.server?.before && r.server.after, 'server memory read from /proc');
+    assert.match(formatResult(r), /relayed .* packets\/s/);
+  }),
+);
+
+test(
+  'latency: round trips sampled, none timed out or corrupt',
+  timed(async () => {
+    const r = await bench('latency', { pairs: 1 });
+    assert.equal(r.errors, []);
+    const l = r.latency!;
+    assert.ok(l.count > 0, 'samples');
+    assert.ok(l.minUs > 0 && l.minUs <= l.p50Us && l.p50Us <= l.p90Us && l.p90Us <= l.p99Us && l.p99Us <= l.maxUs);
+    assert.is(l.timeouts, 0);
+    assert.is(l.corrupt, 0);
+    assert.match(formatResult(r), /RTT p99/);
+  }),
+);
+
+test(
+  'connect: every connection opens, is held and still answers after the hold; memory per connection reported',
+  timed(async () => {
+    const r = await bench('connect', { connections: 50, concurrency: 16, holdS: 0.2, threads: 2 });
+    assert.equal(r.errors, []);
+    const k = r.connect!;
+    assert.is(k.requested, 50);
+    assert.is(k.ok, 50);
+    assert.is(k.failed, 0);
+    assert.is(k.alive, 50);
+    assert.ok(k.handshakesPerS > 0);
+    assert.ok(r.server?.bytesPerConnection !== undefined);
+    assert.is(r.workers.count, 2);
+  }),
+);
+
+test(
+  'in-process mode (--threads 0) runs the same worker code',
+  timed(async () => {
+    const r = await bench('throughput', { pairs: 1, threads: 0, durationS: 0.5 });
+    assert.equal(r.errors, []);
+    assert.is(r.workers.mode, 'inline');
+    assert.ok(r.throughput!.packets > 0);
+    assert.is(r.throughput!.corrupt, 0);
+  }),
+);
+
+test(
+  'a relay that is not there: the failures are reported, nothing hangs',
+  timed(async () => {
+    const relay = await testRelay({ clock: systemClock, autoTimers: true });
+    const port = relay.port;
+    await relay.close();
+    const r = await runBench(benchOptions({ workload: 'connect', host: '127.0.0.1', port, keyHex: KEY, connections: 5, threads: 1, holdS: 0 }));
+    assert.is(r.connect!.ok, 0);
+    assert.is(r.connect!.failed, 5);
+    assert.match(r.warnings.join('\n'), /5 connection\(s\) failed: ECONNREFUSED/);
+    assert.equal(r.errors, ['no connection could be opened']);
+  }),
+);
+
+test(
+  'a relay that accepts and never answers: set-up and opening end at the phase deadline, reported as failures',
+  timed(async () => {
+    const sockets = new Set<Socket>();
+    const server = createServer((s) => {
+      sockets.add(s);
+      s.on('error', () => {});
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as { port: number }).port;
+    try {
+      const base = { host: '127.0.0.1', port, keyHex: KEY, threads: 1, timeoutS: 2, holdS: 0, durationS: 0.5, warmupS: 0 };
+      const k = await runBench(benchOptions({ ...base, workload: 'connect', connections: 4 }));
+      assert.is(k.connect!.ok, 0);
+      assert.is(k.connect!.failed, 4);
+      const t = await runBench(benchOptions({ ...base, workload: 'throughput', pairs: 2 }));
+      assert.is(t.throughput!.pairs, 0);
+      assert.is(t.throughput!.failedPairs, 2);
+      assert.match(t.warnings.join('\n'), /2 pair\(s\) failed to set up/);
+      assert.equal(t.errors, ['no pair could be set up']);
+      assert.equal(k.errors, ['no connection could be opened']);
+    } finally {
+      for (const s of sockets) s.destroy();
+      server.close();
+    }
+  }),
+);
+
+// ---- the comparison report ----
+
+test('report: figures, ratios, a table and a self-contained HTML page with SVG charts', () => {
+  const result = (relay: 'toxrelay' | 'tox-bootstrapd', packetsPerS: number): BenchResult => ({
+    workload: 'throughput',
+    target: { host: '127.0.0.1', port: 1 },
+    startedAt: '2026-01-01T00:00:00Z',
+    options: {},
+    workers: { mode: 'threads', count: 2 },
+    throughput: {
+      pairs: 100, failedPairs: 0, setupErrors: {}, windowS: 5, packets: packetsPerS * 5, packetsPerS, payloadBytes: 0,
+      megabytesPerS: packetsPerS / 1000, perPairPerS: { min: 1, median: 2, max: 3 }, sent: 10, received: 10, lost: 0,
+      lossRatio: 0, outOfOrder: 0, corrupt: 0, unresolved: 0, acks: 0, probes: 0, closedPairs: 0, stalledPairs: 0, stalls: [],
+    },
+    warnings: relay === 'tox-bootstrapd' ? ['1 pair(s) stalled <x>'] : [],
+    errors: [],
+  });
+  const runs = [
+    { relay: 'toxrelay' as const, round: 1, workload: 'throughput' as const, command: [], result: result('toxrelay', 30_000) },
+    { relay: 'tox-bootstrapd' as const, round: 1, workload: 'throughput' as const, command: [], result: result('tox-bootstrapd', 10_000) },
+  ];
+  const figs = figures(runs, ['toxrelay', 'tox-bootstrapd']);
+  const pps = figs.find((f) => f.id === 'throughput.packetsPerS')!;
+  assert.is(pps.ratio, 3);
+  const parsed = parseBenchArgs(['--compare']);
+  assert.ok(parsed.kind === 'compare');
+  const report: CompareReport = {
+    tool: 'test',
+    startedAt: 'a',
+    finishedAt: 'b',
+    machine: { cpuModel: 'cpu', cpus: 2, node: 'v20', kernel: 'k', memoryGiB: 1, loadavg: [0, 0, 0], loopbackMtu: 65536 },
+    options: parsed.compare,
+    relays: ['toxrelay', 'tox-bootstrapd'],
+    versions: { toxrelay: '0.1.0', 'tox-bootstrapd': '0.2.18' },
+    skipped: [],
+    runs,
+    figures: figs,
+  };
+  const html = renderHtml(report);
+  assert.match(html, /^<!doctype html>/);
+  assert.ok((html.match(/<svg /g) ?? []).length >= 3, 'a summary chart and one chart per figure');
+  assert.match(html, /3\.00×/);
+  assert.match(html, /tox-bootstrapd 0\.2\.18/);
+  assert.match(html, /stalled &lt;x&gt;/, 'text is escaped');
+  assert.not.match(html, /<script|https?:\/\/(?!www\.w3\.org)/, 'self-contained');
+  assert.match(formatCompare(report), /Relayed packets per second.*30,000.*10,000.*3\.00×/);
+  assert.is(bootstrapdVersion(['Running "tox-bootstrapd" version 1000002018.']), '0.2.18');
+});
+
+test.run();
