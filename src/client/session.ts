@@ -2,10 +2,9 @@
 // direction, each advanced by one (big-endian) per frame that was sealed or opened.
 
 import { ClientError } from './errors.ts';
-import { encodeFrame } from './frames.ts';
 import { incrementNonce } from './nonce.ts';
 import { MAX_PLAINTEXT_LENGTH } from './packets.ts';
-import { sodium } from './sodium.ts';
+import { openBody, sealFrame } from './raw-box.ts';
 
 export const MAC_SIZE = 16;
 
@@ -24,9 +23,9 @@ export class Session {
     if (plaintext.length > MAX_PLAINTEXT_LENGTH) {
       throw new RangeError(`plaintext of ${plaintext.length} bytes exceeds ${MAX_PLAINTEXT_LENGTH}`);
     }
-    const box = sodium.crypto_box_easy_afternm(plaintext, this.sendNonce, this.key);
+    const frame = sealFrame(this.key, this.sendNonce, plaintext);
     incrementNonce(this.sendNonce);
-    return encodeFrame(box);
+    return frame;
   }
 
   /** Decrypts one frame body with the receive nonce; throws DECRYPT_FAILED without advancing it. */
@@ -35,12 +34,8 @@ export class Session {
     if (body.length <= MAC_SIZE) {
       throw new ClientError('DECRYPT_FAILED', `frame of ${body.length} bytes is too short to hold a packet`);
     }
-    let plaintext: Uint8Array;
-    try {
-      plaintext = sodium.crypto_box_open_easy_afternm(body, this.recvNonce, this.key);
-    } catch (cause) {
-      throw new ClientError('DECRYPT_FAILED', `frame of ${body.length} bytes does not decrypt`, { cause });
-    }
+    const plaintext = openBody(this.key, this.recvNonce, body);
+    if (!plaintext) throw new ClientError('DECRYPT_FAILED', `frame of ${body.length} bytes does not decrypt`);
     incrementNonce(this.recvNonce);
     return plaintext;
   }

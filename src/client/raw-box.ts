@@ -1,0 +1,62 @@
+// The client's per-frame crypto on libsodium's own heap: the wrapper functions allocate and copy
+// several buffers per call, which made a loaded client (the bench) cost more than the relay.
+// One set of scratch buffers per thread is enough: every call is synchronous.
+
+import { rawSodium, type RawSodium } from '../crypto/sodium.ts';
+import { MAX_FRAME_LENGTH } from './frames.ts';
+import { sodium } from './sodium.ts';
+
+const MAC_SIZE = 16;
+const HEADER = 2;
+
+interface Scratch {
+  raw: RawSodium;
+  key: number;
+  nonce: number;
+  clear: number;
+  sealed: number;
+}
+
+let scratch: Scratch | undefined;
+
+function buffers(): Scratch {
+  if (!scratch) {
+    const raw = rawSodium(sodium);
+    scratch = {
+      raw,
+      key: raw._malloc(32),
+      nonce: raw._malloc(24),
+      clear: raw._malloc(MAX_FRAME_LENGTH),
+      sealed: raw._malloc(HEADER + MAX_FRAME_LENGTH),
+    };
+  }
+  return scratch;
+}
+
+/** `[len u16be][MAC ‖ ciphertext]` of `plaintext` (at most 2032 bytes; the caller checks). */
+export function sealFrame(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array): Uint8Array {
+  const s = buffers();
+  const heap = s.raw.HEAPU8;
+  heap.set(key, s.key);
+  heap.set(nonce, s.nonce);
+  heap.set(plaintext, s.clear);
+  const boxLength = plaintext.length + MAC_SIZE;
+  s.raw._crypto_box_easy_afternm(s.sealed + HEADER, s.clear, plaintext.length, 0, s.nonce, s.key);
+  const frame = new Uint8Array(HEADER + boxLength);
+  frame[0] = boxLength >> 8;
+  frame[1] = boxLength & 0xff;
+  frame.set(heap.subarray(s.sealed + HEADER, s.sealed + HEADER + boxLength), HEADER);
+  return frame;
+}
+
+/** The plaintext of a frame body (MAC ‖ ciphertext, 17..2048 bytes), or null if it does not open. */
+export function openBody(key: Uint8Array, nonce: Uint8Array, body: Uint8Array): Uint8Array | null {
+  if (body.length <= MAC_SIZE || body.length > MAX_FRAME_LENGTH) return null;
+  const s = buffers();
+  const heap = s.raw.HEAPU8;
+  heap.set(key, s.key);
+  heap.set(nonce, s.nonce);
+  heap.set(body, s.sealed);
+  if (s.raw._crypto_box_open_easy_afternm(s.clear, s.sealed, body.length, 0, s.nonce, s.key) !== 0) return null;
+  return heap.slice(s.clear, s.clear + body.length - MAC_SIZE);
+}
