@@ -20,16 +20,21 @@ export function actionsReset(): void {
   outUsed = 0;
 }
 
-/** Room left, so that batch work (the timer sweep) can stop before overflowing. */
+const COMPOSE_UNIT: i32 = 8; // composeBuffer() hands out multiples of this
+
+/**
+ * Room left, counted in two-byte notifications (one action and one compose unit each), so that
+ * batch work (the timer sweep) can stop before overflowing.
+ */
 export function actionsRoom(): i32 {
-  return min(MAX_ACTIONS - actionCount, (OUT_AREA_SIZE - outUsed) >> 1);
+  return min(MAX_ACTIONS - actionCount, (OUT_AREA_SIZE - outUsed) / COMPOSE_UNIT);
 }
 
 /** Space for a plaintext the core writes; valid until the next call from the host. */
 export function composeBuffer(len: i32): usize {
   if (outUsed + len > OUT_AREA_SIZE) unreachable();
   const ptr = outBase + <usize>outUsed;
-  outUsed += (len + 7) & ~7;
+  outUsed += (len + COMPOSE_UNIT - 1) & ~(COMPOSE_UNIT - 1);
   return ptr;
 }
 

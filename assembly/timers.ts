@@ -35,8 +35,8 @@ export function sweepDone(): bool {
 
 export function sweepStep(): i32 {
   actionsReset();
-  // A kill can notify up to 240 peers; stop while a whole one still fits.
-  while (sweepCursor < capacity && actionsRoom() > LINKS_PER_CONNECTION + 2) {
+  // The most one connection can need: a ping (two units) and a kill that notifies 240 peers.
+  while (sweepCursor < capacity && actionsRoom() >= LINKS_PER_CONNECTION + 3) {
     checkConnection(sweepCursor++);
   }
   return actionCount;

@@ -82,7 +82,7 @@ test('OOB sizes: data 1..1024 passes, empty or longer kills', () => {
   h.close(b);
 });
 
-test('ONION_REQUEST is ignored (no onion module yet); FORWARD_REQUEST kills', () => {
+test('without the UDP modules: ONION_REQUEST is ignored, FORWARD_REQUEST kills', () => {
   const a = h.confirmed(A);
   assert.equal(h.packet(a, [8, ...new Array(200).fill(1)]), []);
   assert.equal(h.packet(a, [8]), []);

@@ -91,4 +91,33 @@ test('a sweep over many connections is split into steps that never overflow', as
   assert.ok(steps > 1);
 });
 
+test('pings followed in the same step by a kill with many links still fit (regression: compose area overflow)', async () => {
+  const h = await coreHarness({ maxConnections: 1100 });
+  const keyOf = (i: number) => {
+    const pk = new Uint8Array(32);
+    new DataView(pk.buffer).setUint32(0, i + 1);
+    return pk;
+  };
+  const make = (i: number, now: number) => {
+    const slot = h.x.openConnection(now);
+    h.core.bytes.set(keyOf(i), h.core.scratchPtr);
+    h.x.handshakeDone(slot);
+    h.packet(slot, [4, 1, 1, 1, 1, 1, 1, 1, 1], now);
+    return slot;
+  };
+  const slots: number[] = [];
+  for (let i = 0; i < 993; i++) slots.push(make(i, 0)); // pinged at 30 s
+  const mute = make(5000, -10_000); // pinged at 20 s, never answers, times out at 30 s
+  for (let i = 0; i < 240; i++) {
+    h.packet(mute, [0, ...keyOf(i)]);
+    h.packet(slots[i]!, [0, ...keyOf(5000)]);
+  }
+  h.sweep(20_000);
+  const actions = h.sweep(30_000);
+  assert.is(actions.filter((a) => a.kind === 'send' && a.bytes[0] === 4).length, 993);
+  assert.is(actions.filter((a) => a.kind === 'send' && a.bytes[0] === 3).length, 240);
+  assert.equal(actions.filter((a) => a.kind === 'kill'), [{ kind: 'kill', slot: mute, reason: CloseReason.PING_TIMEOUT }]);
+  assert.is(h.x.linkStatusOf(slots[0]!, 0), 1, 'peers fell back to requested');
+});
+
 test.run();

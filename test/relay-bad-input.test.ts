@@ -98,7 +98,7 @@ test('data or a disconnect on an unused slot closes', async () => {
   await closesOnly('disconnect id < 16', (c) => c.disconnect(3));
 });
 
-test('a forward request closes (no forwarding yet); an onion request is ignored', async () => {
+test('without a UDP side: a forward request closes, an onion request is ignored', async () => {
   await closesOnly('forward', (c) => c.forwardRequest(new Uint8Array([2, 127, 0, 0, 1, 0, 80, 1])));
   const c = await r.connected();
   c.onionRequest(new Uint8Array(200));

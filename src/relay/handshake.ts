@@ -25,12 +25,23 @@ export interface HandshakeResult {
 export function answerHello(sodium: Sodium, hello: Uint8Array, serverSecretKey: Uint8Array): HandshakeResult | null {
   if (hello.length !== HELLO_SIZE) return null;
   const clientPublicKey = hello.slice(0, 32);
-  const n1 = hello.subarray(32, 56);
   let longTermKey: Uint8Array;
-  let inner: Uint8Array;
   try {
     longTermKey = sodium.crypto_box_beforenm(clientPublicKey, serverSecretKey);
-    inner = sodium.crypto_box_open_easy_afternm(hello.subarray(56, 128), n1, longTermKey);
+  } catch {
+    return null;
+  }
+  try {
+    return answerWithKey(sodium, hello, clientPublicKey, longTermKey);
+  } finally {
+    sodium.memzero(longTermKey);
+  }
+}
+
+function answerWithKey(sodium: Sodium, hello: Uint8Array, clientPublicKey: Uint8Array, longTermKey: Uint8Array): HandshakeResult | null {
+  let inner: Uint8Array;
+  try {
+    inner = sodium.crypto_box_open_easy_afternm(hello.subarray(56, 128), hello.subarray(32, 56), longTermKey);
   } catch {
     return null;
   }
@@ -53,7 +64,6 @@ export function answerHello(sodium: Sodium, hello: Uint8Array, serverSecretKey: 
   body.set(ephemeral.publicKey, 0);
   body.set(sendNonce, 32);
   const boxed = sodium.crypto_box_easy_afternm(body, n2, longTermKey);
-  sodium.memzero(longTermKey);
   const reply = new Uint8Array(REPLY_SIZE);
   reply.set(n2, 0);
   reply.set(boxed, 24);

@@ -29,6 +29,7 @@ export class Relay {
   private readonly action: Action = { kind: 0, priority: false, reason: 0, slot: 0, ptr: 0, len: 0 };
   private readonly deferredCloses: Session[] = [];
   private performing = false;
+  private shuttingDown = false;
   private udp: UdpRequests = {};
 
   constructor(
@@ -109,6 +110,7 @@ export class Relay {
     }
     this.stats.handshakes++;
     this.box.setKey(session.slot, result.sessionKey);
+    this.sodium.memzero(result.sessionKey);
     const scratch = this.core.scratchPtr;
     const mem = this.core.bytes;
     mem.set(result.clientPublicKey, scratch);
@@ -135,7 +137,7 @@ export class Relay {
 
   private send(slot: number, ptr: number, len: number, priority: boolean): void {
     const session = this.sessions[slot];
-    if (!session?.alive) return;
+    if (!session?.alive || this.shuttingDown) return;
     const backlog = session.backlog();
     if (backlog >= this.options.closeAboveBytes) {
       // It stopped reading; closing it here would overwrite the actions being performed.
@@ -225,9 +227,15 @@ export class Relay {
 
   /** Closes every connection (no notifications: everyone is going). */
   closeAll(): void {
+    this.shuttingDown = true;
     for (const session of this.sessions) {
       if (session?.alive) this.close(session, CloseReason.SERVER_SHUTDOWN);
     }
+  }
+
+  /** The slot of the confirmed connection with this key, or -1 (inspection for tests and logs). */
+  slotOf(publicKey: Uint8Array): number {
+    return this.core.findByKey(publicKey);
   }
 
   get connectionCount(): number {

@@ -1,6 +1,6 @@
 // What the relay needs of a client's byte stream, so TCP and (later) WebSocket share one path.
 
-import type { Socket } from 'node:net';
+import { isIPv6, type Socket } from 'node:net';
 
 export interface Wire {
   /** Queues bytes; the wire keeps the buffer, which must not be reused by the caller. */
@@ -12,10 +12,25 @@ export interface Wire {
   readonly remoteAddress: string;
 }
 
-/** c-toxcore's per-IP accounting sees IPv4 clients of a dual-stack socket as IPv4. */
+/**
+ * The key the per-address cap counts by: an IPv4 address (also when it reaches a dual-stack
+ * socket as ::ffff:a.b.c.d), or an IPv6 /64 — one host usually holds a whole /64, so counting
+ * single IPv6 addresses would let it open as many connections as it likes.
+ */
 export function normalizeAddress(address: string | undefined): string {
   if (!address) return 'unknown';
-  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
+  if (address.startsWith('::ffff:') && address.includes('.')) return address.slice(7);
+  if (!isIPv6(address)) return address;
+  return `${expandIPv6(address).slice(0, 4).join(':')}::/64`;
+}
+
+/** The eight 16-bit groups of an IPv6 address (no embedded IPv4 form: handled above). */
+function expandIPv6(address: string): string[] {
+  const [head, tail] = address.split('::') as [string, string | undefined];
+  const left = head ? head.split(':') : [];
+  const right = tail ? tail.split(':') : [];
+  const zeros = tail === undefined ? [] : new Array(8 - left.length - right.length).fill('0');
+  return [...left, ...zeros, ...right].map((g) => (parseInt(g, 16) || 0).toString(16));
 }
 
 /** A TCP socket as a wire. A class, so that each connection costs its fields and no closures. */
