@@ -5,6 +5,7 @@
 // It is also a test tool for relays, so it can send what a correct client never would
 // (sendPlaintext, sendRawBytes, sealFrame), while it rejects anything malformed from the relay.
 
+import { randomBytes } from '../crypto/random.ts';
 import { Emitter, type Listener } from './emitter.ts';
 import { ClientError } from './errors.ts';
 import { FrameReader } from './frames.ts';
@@ -23,7 +24,7 @@ import {
   type ServerPacket,
 } from './packets.ts';
 import type { Session } from './session.ts';
-import { assertSodiumReady, generateKeyPair, type KeyPair, ready, sodium } from './sodium.ts';
+import { assertSodiumReady, generateKeyPair, type KeyPair, ready } from './sodium.ts';
 import type { Transport } from './transport.ts';
 
 export interface RelayClientOptions {
@@ -82,7 +83,7 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 /** A random 8-byte ping id, never all zero (a PONG with a zero id gets a client killed). */
 export function randomPingId(): Uint8Array {
   assertSodiumReady();
-  const id = sodium.randombytes_buf(PING_ID_SIZE);
+  const id = randomBytes(PING_ID_SIZE);
   if (id.every((byte) => byte === 0)) id[PING_ID_SIZE - 1] = 1;
   return id;
 }

@@ -4,6 +4,7 @@
 // with K_lt = beforenm(S_pk, C_sk). The session key is beforenm(Se_pk, Ce_sk); the client sends
 // from nonce Nc and receives from nonce Ns.
 
+import { boxKeyPair, randomBytes } from '../crypto/random.ts';
 import { ClientError } from './errors.ts';
 import { NONCE_SIZE } from './nonce.ts';
 import { PUBLIC_KEY_SIZE } from './packets.ts';
@@ -32,9 +33,9 @@ export function createHello(keyPair: KeyPair, serverPublicKey: Uint8Array): { he
   } catch (cause) {
     throw failed('no shared key with the relay public key (wrong size or low-order point)', cause);
   }
-  const ephemeral = sodium.crypto_box_keypair();
-  const sendNonce = sodium.randombytes_buf(NONCE_SIZE);
-  const helloNonce = sodium.randombytes_buf(NONCE_SIZE);
+  const ephemeral = boxKeyPair(sodium);
+  const sendNonce = randomBytes(NONCE_SIZE);
+  const helloNonce = randomBytes(NONCE_SIZE);
 
   const inner = new Uint8Array(PUBLIC_KEY_SIZE + NONCE_SIZE);
   inner.set(ephemeral.publicKey, 0);

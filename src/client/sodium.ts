@@ -3,6 +3,7 @@
 // await), so readiness is explicit: ready() once, after which everything here is synchronous.
 
 import sodium from 'libsodium-wrappers-sumo';
+import { boxKeyPair } from '../crypto/random.ts';
 
 export { sodium };
 
@@ -29,6 +30,6 @@ export interface KeyPair {
 /** A fresh X25519 keypair (toxcore's crypto_new_keypair). Needs ready(). */
 export function generateKeyPair(): KeyPair {
   assertSodiumReady();
-  const { publicKey, privateKey } = sodium.crypto_box_keypair();
+  const { publicKey, privateKey } = boxKeyPair(sodium);
   return { publicKey, secretKey: privateKey };
 }

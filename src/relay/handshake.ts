@@ -4,6 +4,7 @@
 //   reply   (96) = N2[24]   ‖ box(K_lt, N2, Se_pk[32] ‖ Ns[24])
 //   session key K = beforenm(Ce_pk, Se_sk); receive nonce Nc, send nonce Ns.
 
+import { boxKeyPair, randomBytes } from '../crypto/random.ts';
 import type { Sodium } from '../crypto/sodium.ts';
 
 export const HELLO_SIZE = 128;
@@ -49,7 +50,7 @@ function answerWithKey(sodium: Sodium, hello: Uint8Array, clientPublicKey: Uint8
   const clientEphemeral = inner.subarray(0, 32);
   const recvNonce = inner.slice(32, 56);
 
-  const ephemeral = sodium.crypto_box_keypair();
+  const ephemeral = boxKeyPair(sodium);
   let sessionKey: Uint8Array;
   try {
     sessionKey = sodium.crypto_box_beforenm(clientEphemeral, ephemeral.privateKey);
@@ -58,8 +59,8 @@ function answerWithKey(sodium: Sodium, hello: Uint8Array, clientPublicKey: Uint8
   } finally {
     sodium.memzero(ephemeral.privateKey);
   }
-  const sendNonce = sodium.randombytes_buf(24);
-  const n2 = sodium.randombytes_buf(24);
+  const sendNonce = randomBytes(24);
+  const n2 = randomBytes(24);
   const body = new Uint8Array(56);
   body.set(ephemeral.publicKey, 0);
   body.set(sendNonce, 32);

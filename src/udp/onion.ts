@@ -9,6 +9,7 @@
 // a key it replaces every two hours.
 
 import type { Clock } from '../clock.ts';
+import { randomBytes } from '../crypto/random.ts';
 import type { Sodium } from '../crypto/sodium.ts';
 import type { UdpEndpoint } from './endpoint.ts';
 import { ONION_IPPORT_SIZE, readOnionIpPort } from './ipport.ts';
@@ -62,7 +63,7 @@ export class OnionHop {
     source[0] = TCP_CLIENT_FAMILY;
     view.setUint32(1, slot, true);
     view.setBigUint64(9, identifier, true);
-    const returnNonce = this.sodium.randombytes_buf(NONCE_SIZE);
+    const returnNonce = randomBytes(NONCE_SIZE);
     const sealed = this.sodium.crypto_secretbox_easy(source, returnNonce, this.currentKey());
 
     const rest = plain.subarray(1 + NONCE_SIZE + ONION_IPPORT_SIZE);
