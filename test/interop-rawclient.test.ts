@@ -2,11 +2,8 @@
 // TypeScript) runs one scripted scenario against our relay and, as the control that proves the
 // client itself is right, against Debian's tox-bootstrapd (c-toxcore 0.2.18).
 // Needs gcc and libsodium-dev (and toxcore-utils for the control); skipped loudly without them.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { createSocket } from 'node:dgram';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { connect, createServer } from 'node:net';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +14,7 @@ import { loadSodium } from '../src/crypto/sodium.ts';
 import { silentLogger } from '../src/log.ts';
 import { RELAY_DEFAULTS } from '../src/relay/options.ts';
 import { startRelay } from '../src/relay/server.ts';
+import { run, startBootstrapd, type RelayProcess, type RunResult } from './interop/toxnet.mjs';
 
 const SOURCE = join(dirname(fileURLToPath(import.meta.url)), 'interop', 'rawclient.c');
 const BOOTSTRAPD = '/usr/bin/tox-bootstrapd';
@@ -49,86 +47,17 @@ const EXPECTED_OK = [
   'A still served after all that',
 ];
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 function onPath(name: string): boolean {
   return (process.env.PATH ?? '').split(delimiter).some((dir) => dir !== '' && existsSync(join(dir, name)));
 }
 
-interface Run {
-  code: number | null;
-  signal: string | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs a program asynchronously (the relay under test lives in this process). */
-function run(file: string, args: string[], timeout: number): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(file, args, { timeout, killSignal: 'SIGKILL', maxBuffer: 1 << 20 }, (error, stdout, stderr) => {
-      const e = error as (NodeJS.ErrnoException & { code?: number | string; signal?: string | null }) | null;
-      resolve({
-        code: e ? (typeof e.code === 'number' ? e.code : null) : 0,
-        signal: e?.signal ?? null,
-        stdout: String(stdout),
-        stderr: String(stderr) + (e && typeof e.code !== 'number' && !e.signal ? String(e) : ''),
-      });
-    });
-  });
-}
-
-function assertAllOk(result: Run, against: string): void {
+function assertAllOk(result: RunResult, against: string): void {
   const report = `rawclient against ${against} (exit ${result.code}, signal ${result.signal}):\n${result.stdout}${result.stderr}`;
   const lines = result.stdout.split('\n');
   const failures = lines.filter((line) => line.startsWith('FAIL '));
   assert.equal(failures, [], report);
   for (const step of EXPECTED_OK) assert.ok(lines.includes(`ok ${step}`), `missing "ok ${step}"\n${report}`);
   assert.is(result.code, 0, report);
-}
-
-async function freeTcpPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-async function freeUdpPort(): Promise<number> {
-  const socket = createSocket('udp4');
-  await new Promise<void>((resolve, reject) => {
-    socket.once('error', reject);
-    socket.bind(0, '127.0.0.1', resolve);
-  });
-  const port = socket.address().port;
-  await new Promise<void>((resolve) => socket.close(() => resolve()));
-  return port;
-}
-
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(500, () => done(false));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
-}
-
-/** Stops a child we started, by its own handle: SIGTERM, then SIGKILL after 2 s. */
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 2000);
-  await Promise.race([exited, sleep(4000)]);
-  clearTimeout(timer);
 }
 
 const toolchain = onPath('gcc') && existsSync('/usr/include/sodium.h');
@@ -206,61 +135,13 @@ if (!toolchain) {
   } else {
     test('control: the same C client passes the same scenario against tox-bootstrapd 0.2.18', async () => {
       const dir = await mkdtemp(join(tmpdir(), 'toxrelay-bootstrapd-'));
-      let daemon: ChildProcess | undefined;
-      let output = '';
+      let daemon: RelayProcess | undefined;
       try {
-        const udpPort = await freeUdpPort();
-        const tcpPort = await freeTcpPort();
-        const keys = join(dir, 'keys');
-        const config = join(dir, 'tox-bootstrapd.conf');
-        await writeFile(
-          config,
-          [
-            `port = ${udpPort};`,
-            `keys_file_path = "${keys}";`,
-            `pid_file_path = "${join(dir, 'pid')}";`,
-            'enable_ipv6 = false;',
-            'enable_ipv4_fallback = true;',
-            'enable_lan_discovery = false;',
-            'enable_tcp_relay = true;',
-            `tcp_relay_ports = [${tcpPort}];`,
-            'enable_motd = false;',
-            '',
-          ].join('\n'),
-        );
-        daemon = spawn(BOOTSTRAPD, [`--config=${config}`, '--foreground', '--log-backend=stdout'], {
-          stdio: ['ignore', 'pipe', 'pipe'],
-        });
-        daemon.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-        daemon.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-        const spawnError = new Promise<Error>((resolve) => daemon!.once('error', resolve));
-
-        // The public key: from its log line, else from the first 32 bytes of the keys file.
-        let publicKey: string | undefined;
-        for (let i = 0; i < 100 && !publicKey; i++) {
-          publicKey = /Public Key: ([0-9A-Fa-f]{64})/.exec(output)?.[1];
-          if (!publicKey && existsSync(keys)) {
-            const bytes = await readFile(keys);
-            if (bytes.length >= 64) publicKey = bytes.subarray(0, 32).toString('hex');
-          }
-          if (!publicKey) {
-            if (daemon.exitCode !== null) break;
-            await Promise.race([sleep(100), spawnError]);
-          }
-        }
-        assert.ok(publicKey, `tox-bootstrapd did not report its public key:\n${output}`);
-
-        let up = false;
-        for (let i = 0; i < 50 && !up && daemon.exitCode === null; i++) {
-          up = await accepts(tcpPort);
-          if (!up) await sleep(100);
-        }
-        assert.ok(up, `tox-bootstrapd does not accept on TCP port ${tcpPort}:\n${output}`);
-
-        const result = await run(client, ['127.0.0.1', String(tcpPort), publicKey!], CLIENT_TIMEOUT_MS);
+        daemon = await startBootstrapd(dir);
+        const result = await run(client, ['127.0.0.1', String(daemon.port), daemon.publicKey], CLIENT_TIMEOUT_MS);
         assertAllOk(result, `tox-bootstrapd (${BOOTSTRAPD})`);
       } finally {
-        if (daemon) await stop(daemon);
+        await daemon?.stop();
         await rm(dir, { recursive: true, force: true });
       }
     });
