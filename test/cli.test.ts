@@ -150,6 +150,33 @@ test('parseCommandLine: defaults, repeated ports, decimals and the other command
   assert.equal(parseCommandLine(['pubkey', 'f', '--version']), { kind: 'version' });
 });
 
+test('parseCommandLine: --ws-port (repeatable, off by default, never a TCP port of the relay)', () => {
+  const none = parseCommandLine(['--port', '1']);
+  assert.is(none.kind === 'run' && none.config.wsPorts, undefined);
+  const two = parseCommandLine(['--ws-port', '8080', '--ws-port=0', '--ws-port', '0']);
+  assert.equal(two.kind === 'run' && two.config.wsPorts, [8080, 0, 0]);
+  assert.equal(two.kind === 'run' && two.config.ports, [...RELAY_DEFAULTS.ports]);
+  const cases: Array<[string[], RegExp]> = [
+    [['--ws-port', 'http'], /^--ws-port: expected a WebSocket \(TCP\) port number 1\.\.65535.*got 'http'/],
+    [['--ws-port', '65536'], /^--ws-port: expected .*got '65536'/],
+    [['--ws-port'], /^--ws-port needs a value/],
+    [['--ws-port', '8080', '--ws-port', '8080'], /^--ws-port 8080 is given twice/],
+    [['--port', '443', '--ws-port', '443'], /^--ws-port 443 is also a TCP port/],
+    [['--ws-port', String(RELAY_DEFAULTS.ports[0])], /is also a TCP port \(--port, default 33445\)/],
+    [['keygen', 'f', '--ws-port', '1'], /^unknown option --ws-port for keygen/],
+  ];
+  for (const [args, pattern] of cases) {
+    try {
+      parseCommandLine(args);
+    } catch (err) {
+      assert.instance(err, CliError, args.join(' '));
+      assert.match((err as Error).message, pattern, args.join(' '));
+      continue;
+    }
+    assert.unreachable(`accepted: ${args.join(' ')}`);
+  }
+});
+
 test(
   'usage errors from the command: exit 2, one stderr line, nothing on stdout, no stack trace',
   timed(async () => {
@@ -181,6 +208,7 @@ test(
       '--version',
       '--help',
       '--port N',
+      '--ws-port N',
       '--host ADDR',
       '--keys FILE',
       '--max-connections N',
@@ -388,6 +416,46 @@ if (!HAVE_SERVER) {
       } finally {
         relay.kill();
         blocker.close();
+      }
+    }),
+  );
+}
+
+const wsName = 'runs with --ws-port: logs the WebSocket port and serves WebSocket clients; a busy one exits 1 naming it';
+if (!HAVE_SERVER) {
+  test.skip(wsName);
+} else {
+  test(
+    wsName,
+    timed(async () => {
+      const wsPort = await freePort();
+      const relay = startCli(['--host', '127.0.0.1', '--port', '0', '--ws-port', String(wsPort), '--udp-port', '0', '--keys', fresh()]);
+      try {
+        await relay.waitFor(new RegExp(`listening on 127\\.0\\.0\\.1, TCP port \\d+, WebSocket port ${wsPort}, UDP`));
+        const { WebSocket } = await import('ws');
+        const ws = new WebSocket(`ws://127.0.0.1:${wsPort}/`);
+        await new Promise<void>((resolve, reject) => {
+          ws.once('open', () => resolve());
+          ws.once('error', reject);
+        });
+        ws.terminate();
+
+        // Its port is now busy: a second relay on it fails with one line naming the WebSocket port.
+        const second = startCli(['--host', '127.0.0.1', '--port', '0', '--ws-port', String(wsPort), '--udp-port', '0', '--keys', fresh()]);
+        try {
+          const { code } = await second.exited;
+          assertOneLineError(
+            { code, stdout: second.stdout, stderr: second.stderr },
+            1,
+            new RegExp(`^toxrelay: WebSocket port ${wsPort} is already in use \\(EADDRINUSE\\)$`),
+          );
+        } finally {
+          second.kill();
+        }
+        relay.child.kill('SIGTERM');
+        assert.is((await relay.exited).code, 0, relay.stderr);
+      } finally {
+        relay.kill();
       }
     }),
   );

@@ -16,6 +16,8 @@ export interface RunConfig {
   ports: number[];
   /** undefined: every address, IPv4 and IPv6. */
   host?: string;
+  /** WebSocket ports; absent (the default) means no WebSocket. */
+  wsPorts?: number[];
   /** The onion and forwarding UDP port; undefined with --no-udp. */
   udpPort?: number;
   keysFile: string;
@@ -45,6 +47,7 @@ const FLAGS: Record<(typeof COMMANDS)[number], Record<string, Flag>> = {
   run: {
     port: { type: 'string' },
     host: { type: 'string' },
+    'ws-port': { type: 'string' },
     'udp-port': { type: 'string' },
     'no-udp': { type: 'boolean' },
     keys: { type: 'string' },
@@ -60,7 +63,7 @@ const FLAGS: Record<(typeof COMMANDS)[number], Record<string, Flag>> = {
 };
 
 /** Flags that may be given more than once. */
-const REPEATABLE = new Set(['port']);
+const REPEATABLE = new Set(['port', 'ws-port']);
 
 /** Longest --handshake-timeout accepted: one day (timers beyond ~24.8 days overflow in Node). */
 const MAX_TIMEOUT_SECONDS = 86_400;
@@ -143,6 +146,7 @@ export function parseCommandLine(argv: readonly string[]): Command {
 /** What each flag with a value accepts, for error messages. */
 const EXPECTED: Record<string, string> = {
   port: 'a TCP port number 1..65535, or 0 for any free port',
+  'ws-port': 'a WebSocket (TCP) port number 1..65535, or 0 for any free port',
   host: "an IPv4 or IPv6 address, or 'localhost'",
   'udp-port': 'a UDP port number 1..65535, or 0 for any free port',
   keys: 'a file path',
@@ -162,6 +166,17 @@ function runConfig(values: Map<string, string[]>): RunConfig {
     if (port === undefined || port > 65535) throw bad('port', v);
     if (port !== 0 && ports.includes(port)) throw new CliError(`--port ${port} is given twice`);
     ports.push(port);
+  }
+  if (ports.length === 0) ports.push(...RELAY_DEFAULTS.ports);
+
+  // WebSocket listens on TCP ports too, so it cannot share one with --port (0 is a fresh free port each time).
+  const wsPorts: number[] = [];
+  for (const v of values.get('ws-port') ?? []) {
+    const port = wholeNumber(v);
+    if (port === undefined || port > 65535) throw bad('ws-port', v);
+    if (port !== 0 && wsPorts.includes(port)) throw new CliError(`--ws-port ${port} is given twice`);
+    if (port !== 0 && ports.includes(port)) throw new CliError(`--ws-port ${port} is also a TCP port (--port, default ${RELAY_DEFAULTS.ports.join(', ')})`);
+    wsPorts.push(port);
   }
 
   const host = one('host');
@@ -201,7 +216,8 @@ function runConfig(values: Map<string, string[]>): RunConfig {
   if (!isLogLevel(level)) throw bad('log-level', level);
 
   return {
-    ports: ports.length > 0 ? ports : [...RELAY_DEFAULTS.ports],
+    ports,
+    ...(wsPorts.length === 0 ? {} : { wsPorts }),
     ...(host === undefined ? {} : { host }),
     ...(udpPort === undefined ? {} : { udpPort }),
     keysFile,

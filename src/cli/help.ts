@@ -25,8 +25,12 @@ Usage:
 Options of run:
   --port N                  TCP port to listen on; repeat for several ports
                             (default: ${d.ports.join(', ')}; 0 means any free port)
-  --host ADDR               IPv4 or IPv6 address, or 'localhost', to listen on
-                            (default: every address, IPv4 and IPv6)
+  --host ADDR               IPv4 or IPv6 address, or 'localhost', to listen on, for
+                            TCP, WebSocket and UDP (default: every address, IPv4 and IPv6)
+  --ws-port N               WebSocket port: the same Tox stream as TCP in binary
+                            messages, for browsers and websockify-style clients;
+                            repeat for several (default: none, WebSocket off;
+                            0 means any free port)
   --udp-port N              UDP port of the onion hop and forwarding that real Tox
                             clients need to find friends (default: 33445, like
                             tox-bootstrapd; 0 means any free port)
@@ -54,6 +58,7 @@ Keys file:
 
 Examples:
   toxrelay --port 33445 --port 3389 --keys /var/lib/toxrelay/keys --log-level warn
+  toxrelay --ws-port 8080          also serve WebSocket clients at ws://HOST:8080/
   toxrelay keygen relay.keys && toxrelay pubkey relay.keys
 
 Exit status: 0 on success (including after SIGINT/SIGTERM), 1 on an error (such as a port

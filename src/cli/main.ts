@@ -56,6 +56,7 @@ async function run(config: RunConfig): Promise<number> {
   const options: RelayOptions = {
     ...RELAY_DEFAULTS,
     ports: config.ports,
+    ...(config.wsPorts === undefined ? {} : { wsPorts: config.wsPorts }),
     ...(config.host === undefined ? {} : { host: config.host }),
     ...(config.udpPort === undefined ? {} : { udpPort: config.udpPort }),
     publicKey: keys.publicKey,
@@ -78,7 +79,8 @@ async function run(config: RunConfig): Promise<number> {
   const where = config.host === undefined ? 'every address (IPv4 and IPv6)' : config.host;
   const ports = relay.ports.length === 1 ? `port ${relay.ports[0]}` : `ports ${relay.ports.join(', ')}`;
   const udp = relay.udpPort === undefined ? 'UDP off (--no-udp)' : `UDP port ${relay.udpPort} (onion and forwarding)`;
-  logger.info(`listening on ${where}, TCP ${ports}, ${udp}`);
+  const ws = relay.wsPorts.length === 0 ? '' : `, WebSocket ${relay.wsPorts.length === 1 ? 'port' : 'ports'} ${relay.wsPorts.join(', ')}`;
+  logger.info(`listening on ${where}, TCP ${ports}${ws}, ${udp}`);
 
   logger.info(`${await signal} received; closing (send it again to exit at once)`);
   await relay.close();
@@ -104,12 +106,16 @@ function nextSignal(): Promise<NodeJS.Signals> {
 
 /** One line for a failure to start listening (a Node system error from listen(), usually). */
 function listenError(err: unknown, config: RunConfig): string {
-  const e = (typeof err === 'object' && err !== null ? err : {}) as { code?: unknown; port?: unknown; address?: unknown; message?: unknown; syscall?: unknown };
+  const e = (typeof err === 'object' && err !== null ? err : {}) as {
+    code?: unknown; port?: unknown; address?: unknown; message?: unknown; syscall?: unknown; listener?: unknown;
+  };
   const code = typeof e.code === 'string' ? e.code : undefined;
-  const port = typeof e.port === 'number' ? e.port : config.ports.length === 1 ? config.ports[0] : undefined;
+  // src/relay/ws.ts tags the errors of WebSocket listeners; dgram reports its failures with
+  // syscall 'bind'; TCP listeners with 'listen'.
+  const protocol = e.listener === 'WebSocket' ? 'WebSocket' : e.syscall === 'bind' ? 'UDP' : 'TCP';
+  const configured = protocol === 'WebSocket' ? (config.wsPorts ?? []) : config.ports;
+  const port = typeof e.port === 'number' ? e.port : configured.length === 1 ? configured[0] : undefined;
   const address = typeof e.address === 'string' ? e.address : config.host;
-  // dgram reports its failures with syscall 'bind'; TCP listeners with 'listen'.
-  const protocol = e.syscall === 'bind' ? 'UDP' : 'TCP';
   const portText = port === undefined ? 'a port' : `${protocol} port ${port}`;
   switch (code) {
     case 'EADDRINUSE':

@@ -5,7 +5,13 @@ import type { Logger } from '../log.ts';
 export interface RelayOptions {
   /** TCP ports to listen on (each dual-stack when host is a wildcard). Port 0 picks a free one. */
   ports: number[];
-  /** Bind address; undefined means every address, IPv4 and IPv6. */
+  /**
+   * WebSocket ports (each dual-stack when host is a wildcard, like the TCP ports); each
+   * connection carries the same Tox byte stream as TCP in binary messages. Absent or empty: no
+   * WebSocket. Port 0 picks a free one.
+   */
+  wsPorts?: number[];
+  /** Bind address (TCP, WebSocket and UDP); undefined means every address, IPv4 and IPv6. */
   host?: string;
   /**
    * UDP port of the onion hop and forwarding (§8, §9), bound like the TCP ports; undefined

@@ -1,6 +1,6 @@
 // Starting and stopping a relay: the core, the crypto, the listeners and the timer.
 
-import type { Server, Socket } from 'node:net';
+import type { Server } from 'node:net';
 import { RelayCore } from '../core/core.ts';
 import { CoreModule } from '../core/exports.ts';
 import { FrameBox } from '../crypto/box.ts';
@@ -8,18 +8,18 @@ import { loadSodium } from '../crypto/sodium.ts';
 import { boundPort, closeServer, listenAll } from './listeners.ts';
 import type { RelayOptions } from './options.ts';
 import { Relay } from './relay.ts';
-import { UdpEndpoint } from '../udp/endpoint.ts';
-import { Forwarder } from '../udp/forwarding.ts';
-import { OnionHop } from '../udp/onion.ts';
-import { UdpStats } from '../udp/return-path.ts';
-import type { Session } from './session.ts';
-import { TcpWire } from './wire.ts';
+import type { UdpStats } from '../udp/return-path.ts';
+import { startUdpSide } from '../udp/side.ts';
+import { TcpSessions } from './tcp.ts';
+import { boundWsPort, closeWsListener, listenAllWs, WsSessions, type WsListener } from './ws.ts';
 
 const TIMER_PERIOD_MS = 1000;
 
 export interface RunningRelay {
   /** The ports actually bound (useful with port 0). */
   readonly ports: number[];
+  /** The WebSocket ports actually bound (empty when WebSocket is off). */
+  readonly wsPorts: number[];
   /** The UDP port bound, if the UDP side is on. */
   readonly udpPort: number | undefined;
   readonly udpStats: UdpStats | undefined;
@@ -44,47 +44,23 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     modules: options.udpPort === undefined ? 0 : CoreModule.ONION | CoreModule.FORWARDING,
   });
   const relay = new Relay(core, new FrameBox(sodium, options.maxConnections), sodium, options);
-  const udpStats = options.udpPort === undefined ? undefined : new UdpStats();
-  const udp = udpStats && (await UdpEndpoint.bind(options.udpPort!, options.host, udpStats));
-  if (udp && udpStats) {
-    const onion = new OnionHop(sodium, udp, relay, options.clock, udpStats);
-    const forwarder = new Forwarder(sodium, udp, relay, options.clock, udpStats);
-    relay.useUdp({
-      onion: (slot, id, plaintext) => onion.request(slot, id, plaintext),
-      forward: (slot, id, plaintext) => forwarder.request(slot, id, plaintext),
-    });
-  }
-  const sockets = new Set<Socket>();
-
-  // One set of handlers for every socket: an idle connection should cost its socket and little else.
-  const sessionOf = new WeakMap<Socket, Session>();
-  function onData(this: Socket, chunk: Buffer) {
-    const session = sessionOf.get(this);
-    if (session) relay.receive(session, chunk);
-  }
-  // A hang-up is noticed at once and the peers told at once (c-toxcore 0.2.18 waits for the ping timeout).
-  function onGone(this: Socket) {
-    const session = sessionOf.get(this);
-    if (session) relay.disconnected(session);
-  }
-  function onClose(this: Socket) {
-    sockets.delete(this);
-    onGone.call(this);
-  }
-  const onSocket = (socket: Socket) => {
-    const session = relay.attach(new TcpWire(socket));
-    if (!session) return;
-    sessionOf.set(socket, session);
-    sockets.add(socket);
-    socket.on('data', onData);
-    socket.on('end', onGone);
-    socket.on('error', onGone);
-    socket.on('close', onClose);
-  };
+  const udp =
+    options.udpPort === undefined ? undefined : await startUdpSide(sodium, relay, options.udpPort, options.host, options.clock);
+  const tcp = new TcpSessions(relay);
+  const webSockets = new WsSessions(relay);
 
   let servers: Server[];
+  let wsListeners: WsListener[] = [];
   try {
-    servers = await listenAll(options.ports, options.host, onSocket);
+    servers = await listenAll(options.ports, options.host, (socket) => tcp.accept(socket));
+    try {
+      wsListeners = await listenAllWs(options.wsPorts ?? [], options.host, options.maxConnections, {
+        onWebSocket: (ws, socket, request) => webSockets.accept(ws, socket, request),
+      });
+    } catch (error) {
+      await Promise.all(servers.map(closeServer));
+      throw error;
+    }
   } catch (error) {
     await udp?.close();
     throw error;
@@ -94,16 +70,18 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
   let closing: Promise<void> | undefined;
   return {
     ports: servers.map(boundPort),
+    wsPorts: wsListeners.map(boundWsPort),
     udpPort: udp?.port,
-    udpStats,
+    udpStats: udp?.stats,
     relay,
     publicKey: options.publicKey,
     close() {
       closing ??= (async () => {
         if (timer) clearInterval(timer);
-        const stopped = Promise.all(servers.map(closeServer));
+        const stopped = Promise.all([...servers.map(closeServer), ...wsListeners.map(closeWsListener)]);
         relay.closeAll();
-        for (const socket of sockets) socket.destroy();
+        tcp.closeAll();
+        webSockets.closeAll();
         await Promise.all([stopped, udp?.close()]);
       })();
       return closing;

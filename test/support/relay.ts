@@ -2,8 +2,10 @@
 // clients of it. Every test closes what it opened.
 
 import { connect, type Socket } from 'node:net';
-import { RelayClient } from '../../src/client/index.ts';
+import { WebSocket } from 'ws';
+import { RelayClient, type Transport } from '../../src/client/index.ts';
 import { connectSocket, tcpTransport } from '../../src/client/tcp.ts';
+import { webSocketTransport } from '../../src/client/ws.ts';
 import { ManualClock } from '../../src/clock.ts';
 import { loadSodium } from '../../src/crypto/sodium.ts';
 import { silentLogger } from '../../src/log.ts';
@@ -35,8 +37,24 @@ export async function testRelay(overrides: Partial<RelayOptions> = {}) {
     ...overrides,
   });
   const port = running.ports[0]!;
+  // Set when the relay was started with wsPorts (e.g. testRelay({ wsPorts: [0] })).
+  const wsPort = running.wsPorts[0];
+  const wsUrl = wsPort === undefined ? undefined : `ws://127.0.0.1:${wsPort}/`;
   const clients: RelayClient[] = [];
   const sockets: Socket[] = [];
+  const webSockets: WebSocket[] = [];
+  const newClient = (transport: Transport, options: ClientOptions) => {
+    const c = new RelayClient({
+      transport,
+      serverPublicKey: options.serverPublicKey ?? keys.publicKey,
+      keyPair: options.keyPair ? { publicKey: options.keyPair.publicKey, secretKey: options.keyPair.privateKey } : undefined,
+      autoPong: options.autoPong,
+      handshakeTimeoutMs: 3000,
+      pingTimeoutMs: 3000,
+    });
+    clients.push(c);
+    return c;
+  };
 
   return {
     running,
@@ -49,16 +67,7 @@ export async function testRelay(overrides: Partial<RelayOptions> = {}) {
     async client(options: ClientOptions = {}) {
       const socket = await connectSocket('127.0.0.1', port, { localAddress: options.localAddress });
       sockets.push(socket);
-      const c = new RelayClient({
-        transport: tcpTransport(socket),
-        serverPublicKey: options.serverPublicKey ?? keys.publicKey,
-        keyPair: options.keyPair ? { publicKey: options.keyPair.publicKey, secretKey: options.keyPair.privateKey } : undefined,
-        autoPong: options.autoPong,
-        handshakeTimeoutMs: 3000,
-        pingTimeoutMs: 3000,
-      });
-      clients.push(c);
-      return Object.assign(c, { socket });
+      return Object.assign(newClient(tcpTransport(socket), options), { socket });
     },
     /** A confirmed client. */
     async connected(options: ClientOptions = {}) {
@@ -85,6 +94,45 @@ export async function testRelay(overrides: Partial<RelayOptions> = {}) {
         sockets.push(s);
       });
     },
+    wsPort,
+    wsUrl,
+    /** An open WebSocket (the `ws` package's) to the relay's first WebSocket port. */
+    rawWs(options: { localAddress?: string; protocols?: string[] } = {}): Promise<WebSocket> {
+      if (!wsUrl) throw new Error('testRelay was started without wsPorts');
+      const ws = new WebSocket(wsUrl, options.protocols ?? [], { localAddress: options.localAddress });
+      webSockets.push(ws);
+      return new Promise((resolve, reject) => {
+        ws.once('open', () => {
+          ws.off('error', reject);
+          resolve(ws);
+        });
+        ws.once('error', reject);
+      });
+    },
+    /**
+     * A client over WebSocket that has not yet handshaken. `chunkSize` splits each write into
+     * messages of at most that many bytes (1: every frame byte by byte).
+     */
+    async wsClient(options: ClientOptions & { chunkSize?: number } = {}) {
+      const ws = await this.rawWs({ localAddress: options.localAddress });
+      const transport = webSocketTransport(ws);
+      const size = options.chunkSize;
+      const split: Transport = size === undefined ? transport : {
+        write: (bytes) => {
+          for (let at = 0; at < bytes.length; at += size) transport.write(bytes.subarray(at, at + size));
+        },
+        close: () => transport.close(),
+        onData: (receiver) => transport.onData(receiver),
+        onClose: (handler) => transport.onClose(handler),
+      };
+      return Object.assign(newClient(split, options), { ws });
+    },
+    /** A confirmed client over WebSocket. */
+    async wsConnected(options: ClientOptions & { chunkSize?: number } = {}) {
+      const c = await this.wsClient(options);
+      await c.connect();
+      return c;
+    },
     /** Advances the manual clock and runs one timer pass. */
     advance(ms: number) {
       clock.advance(ms);
@@ -93,6 +141,7 @@ export async function testRelay(overrides: Partial<RelayOptions> = {}) {
     async close() {
       for (const c of clients) c.close();
       for (const s of sockets) s.destroy();
+      for (const ws of webSockets) ws.terminate();
       await running.close();
     },
   };
