@@ -1,96 +1,13 @@
-// A typed handle on one instance of the relay core: the exports plus views of its memory
-// (refreshed when the core grows its memory) and the fixed areas shared with the host.
+// The relay core as Node uses it: CoreInstance (instance.ts, platform-neutral) plus create(),
+// which reads build/core.wasm from the package root when no bytes are given.
 
-import type { CoreExports } from './exports.ts';
-import { ACTION_SIZE } from './exports.ts';
-import { instantiateCore, readCoreWasm } from './load.ts';
+import { CoreInstance, instantiateCore, type CoreSettings } from './instance.ts';
+import { readCoreWasm } from './load.ts';
 
-export interface CoreSettings {
-  maxConnections: number;
-  pingIntervalMs: number;
-  pingTimeoutMs: number;
-  handshakeTimeoutMs: number;
-  /** 64 random bits: seeds ping ids and the key-index hash. */
-  seed: bigint;
-  /** CoreModule flags: with ONION, onion requests become actions; with FORWARDING, forward requests. */
-  modules?: number;
-}
+export type { Action, CoreSettings } from './instance.ts';
 
-export interface Action {
-  kind: number;
-  priority: boolean;
-  reason: number;
-  slot: number;
-  ptr: number;
-  len: number;
-}
-
-export class RelayCore {
-  readonly inputPtr: number;
-  readonly plaintextPtr: number;
-  readonly scratchPtr: number;
-  readonly actionPtr: number;
-  private buffer: ArrayBuffer;
-  private u8: Uint8Array;
-  private view: DataView;
-
-  constructor(readonly x: CoreExports, settings: CoreSettings) {
-    x.init(
-      settings.maxConnections, settings.pingIntervalMs, settings.pingTimeoutMs, settings.handshakeTimeoutMs,
-      BigInt.asUintN(64, settings.seed), settings.modules ?? 0,
-    );
-    this.inputPtr = x.inputArea();
-    this.plaintextPtr = x.plaintextArea();
-    this.scratchPtr = x.scratchArea();
-    this.actionPtr = x.actionArea();
-    this.buffer = x.memory.buffer;
-    this.u8 = new Uint8Array(this.buffer);
-    this.view = new DataView(this.buffer);
-  }
-
+export class RelayCore extends CoreInstance {
   static async create(settings: CoreSettings, wasm?: BufferSource): Promise<RelayCore> {
     return new RelayCore(await instantiateCore(wasm ?? (await readCoreWasm())), settings);
-  }
-
-  /** The core's memory as bytes; call again after any core call that may allocate. */
-  get bytes(): Uint8Array {
-    if (this.buffer !== this.x.memory.buffer) this.refresh();
-    return this.u8;
-  }
-
-  private get dv(): DataView {
-    if (this.buffer !== this.x.memory.buffer) this.refresh();
-    return this.view;
-  }
-
-  private refresh(): void {
-    this.buffer = this.x.memory.buffer;
-    this.u8 = new Uint8Array(this.buffer);
-    this.view = new DataView(this.buffer);
-  }
-
-  /** Reads action i of the last call into `out` (reused, so the relay path allocates nothing). */
-  action(i: number, out: Action): Action {
-    const dv = this.dv;
-    const a = this.actionPtr + i * ACTION_SIZE;
-    out.kind = dv.getUint8(a);
-    out.priority = dv.getUint8(a + 1) !== 0;
-    out.reason = dv.getUint8(a + 2);
-    out.slot = dv.getUint32(a + 4, true);
-    out.ptr = dv.getUint32(a + 8, true);
-    out.len = dv.getUint32(a + 12, true);
-    return out;
-  }
-
-  /** The public key of a slot, copied out (for logs and tests, not the relay path). */
-  publicKeyOf(slot: number): Uint8Array {
-    const p = this.x.publicKey(slot);
-    return this.bytes.slice(p, p + 32);
-  }
-
-  /** The confirmed slot holding this key, or -1. */
-  findByKey(pk: Uint8Array): number {
-    this.bytes.set(pk, this.scratchPtr);
-    return this.x.findConnection();
   }
 }

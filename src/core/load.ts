@@ -1,18 +1,7 @@
-// Instantiates the compiled core. Node reads build/core.wasm from the package root; a browser
-// passes the bytes it fetched.
+// Loads the compiled core in Node: build/core.wasm from the package root (a browser passes the
+// bytes it fetched to CoreInstance.fromWasm, in instance.ts, and never imports this file).
 
-import type { CoreExports } from './exports.ts';
-
-export async function instantiateCore(bytes: BufferSource): Promise<CoreExports> {
-  const { instance } = await WebAssembly.instantiate(bytes, {
-    env: {
-      abort(_msg: number, _file: number, line: number, column: number) {
-        throw new Error(`relay core aborted at line ${line}:${column}`);
-      },
-    },
-  });
-  return instance.exports as unknown as CoreExports;
-}
+export { instantiateCore } from './instance.ts';
 
 let cachedModule: Promise<Uint8Array<ArrayBuffer>> | undefined;
 

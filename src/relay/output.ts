@@ -2,8 +2,15 @@
 // one arena and logged against its session; at the end of the turn each session gets a single
 // buffer with all its frames and a single write. The arena is reused turn after turn, and a slow
 // reader holds on to nothing but its own bytes.
+//
+// Platform-neutral: in Node the arena and the batches are Buffers (Buffer.copy and the pooled
+// Buffer.allocUnsafe, as fast as it gets); in a browser (the in-page relay) plain Uint8Arrays.
 
 import type { Session } from './session.ts';
+import { atEndOfTurn } from './turn.ts';
+
+/** Node's Buffer when there is one, found on globalThis so that a browser bundle needs no shim. */
+const NodeBuffer: typeof Buffer | undefined = (globalThis as { Buffer?: typeof Buffer }).Buffer;
 
 const ARENA_SIZE = 1 << 20;
 const MAX_FRAMES = 1 << 15;
@@ -12,7 +19,8 @@ const MAX_FRAMES = 1 << 15;
 const SESSION_FLUSH_BYTES = 16 * 1024;
 
 export class OutputBatcher {
-  private readonly arena = Buffer.allocUnsafeSlow(ARENA_SIZE);
+  private readonly nodeArena: Buffer | null = NodeBuffer ? NodeBuffer.allocUnsafeSlow(ARENA_SIZE) : null;
+  private readonly arena: Uint8Array = this.nodeArena ?? new Uint8Array(ARENA_SIZE);
   private used = 0;
   private readonly frameOffsets = new Int32Array(MAX_FRAMES);
   private readonly frameLengths = new Int32Array(MAX_FRAMES);
@@ -38,7 +46,7 @@ export class OutputBatcher {
     }
     if (!this.scheduled) {
       this.scheduled = true;
-      setImmediate(this.flushNow);
+      atEndOfTurn(this.flushNow);
     }
   }
 
@@ -46,16 +54,22 @@ export class OutputBatcher {
     this.scheduled = false;
     for (const s of this.dirty) {
       if (s.alive) {
-        s.turnBuffer = Buffer.allocUnsafe(s.turnBytes);
+        s.turnBuffer = NodeBuffer ? NodeBuffer.allocUnsafe(s.turnBytes) : new Uint8Array(s.turnBytes);
         s.turnFill = 0;
       }
     }
+    const nodeArena = this.nodeArena;
     for (let i = 0; i < this.frameCount; i++) {
       const s = this.frameSessions[i]!;
       this.frameSessions[i] = null;
       if (!s.turnBuffer) continue; // closed during the turn: the frame is discarded
       const at = this.frameOffsets[i]!;
-      s.turnFill += this.arena.copy(s.turnBuffer, s.turnFill, at, at + this.frameLengths[i]!);
+      const end = at + this.frameLengths[i]!;
+      if (nodeArena) s.turnFill += nodeArena.copy(s.turnBuffer, s.turnFill, at, end);
+      else {
+        s.turnBuffer.set(this.arena.subarray(at, end), s.turnFill);
+        s.turnFill += end - at;
+      }
     }
     for (const s of this.dirty) {
       const buffer = s.turnBuffer;

@@ -4,7 +4,7 @@
 //   receive(): bytes → core input → nextFrame → handshake or open (decrypt into the core)
 //              → core.acceptFrame → perform(): each SEND is sealed and batched, each KILL closed
 
-import type { RelayCore, Action } from '../core/core.ts';
+import type { Action, CoreInstance } from '../core/instance.ts';
 import { ActionKind, CloseReason, closeReasonName, ConnectionState, INPUT_AREA_SIZE } from '../core/exports.ts';
 import { MAX_PLAINTEXT_SIZE, type FrameBox } from '../crypto/box.ts';
 import type { Sodium } from '../crypto/sodium.ts';
@@ -33,7 +33,7 @@ export class Relay {
   private udp: UdpRequests = {};
 
   constructor(
-    private readonly core: RelayCore,
+    private readonly core: CoreInstance,
     private readonly box: FrameBox,
     private readonly sodium: Sodium,
     private readonly options: RelayOptions,
@@ -117,7 +117,7 @@ export class Relay {
     mem.set(result.recvNonce, scratch + 32);
     mem.set(result.sendNonce, scratch + 56);
     this.core.x.handshakeDone(session.slot);
-    session.wire.write(Buffer.from(result.reply));
+    session.wire.write(result.reply); // a fresh array, the wire's to keep
     return true;
   }
 

@@ -6,7 +6,7 @@ export class Session {
   alive = true;
   /** Bytes of frames gathered for this connection during the current turn (see output.ts). */
   turnBytes = 0;
-  turnBuffer: Buffer | null = null;
+  turnBuffer: Uint8Array | null = null;
   turnFill = 0;
 
   constructor(

@@ -1,10 +1,14 @@
-// What the relay needs of a client's byte stream, so TCP and (later) WebSocket share one path.
+// What the relay needs of a client's byte stream, so TCP, WebSocket and the in-page memory wire
+// (memory-wire.ts) share one path. The relay imports only the Wire type from here.
 
 import { isIPv6, type Socket } from 'node:net';
 
 export interface Wire {
-  /** Queues bytes; the wire keeps the buffer, which must not be reused by the caller. */
-  write(bytes: Buffer): void;
+  /**
+   * Queues bytes; the wire keeps the buffer, which must not be reused by the caller. In Node the
+   * relay's output is a Buffer (a Uint8Array); elsewhere a plain Uint8Array.
+   */
+  write(bytes: Uint8Array): void;
   /** Bytes accepted by write() and not yet handed to the kernel. */
   pendingBytes(): number;
   /** Closes at once, discarding anything unsent. */
@@ -39,7 +43,7 @@ export class TcpWire implements Wire {
   constructor(readonly socket: Socket) {
     this.remoteAddress = normalizeAddress(socket.remoteAddress);
   }
-  write(bytes: Buffer): void {
+  write(bytes: Uint8Array): void {
     this.socket.write(bytes);
   }
   pendingBytes(): number {
