@@ -9,7 +9,7 @@ export const DEFAULT_KEYS_FILE = './toxrelay.keys';
 export const DEFAULT_LOG_LEVEL: LogLevel = 'info';
 /** tox-bootstrapd's default UDP port (its DHT, onion and forwarding port). */
 export const DEFAULT_UDP_PORT = 33445;
-export const COMMANDS = ['run', 'keygen', 'pubkey', 'bench', 'help'] as const;
+export const COMMANDS = ['run', 'keygen', 'pubkey', 'bench', 'testbed', 'help'] as const;
 
 /** The flags of the default command (`run`), already validated and in the units RelayOptions uses. */
 export interface RunConfig {
@@ -32,6 +32,7 @@ export type Command =
   | { kind: 'keygen'; file: string; force: boolean }
   | { kind: 'pubkey'; file: string }
   | { kind: 'bench'; args: string[] }
+  | { kind: 'testbed'; args: string[] }
   | { kind: 'help' }
   | { kind: 'version' };
 
@@ -59,6 +60,7 @@ const FLAGS: Record<(typeof COMMANDS)[number], Record<string, Flag>> = {
   keygen: { force: { type: 'boolean' } },
   pubkey: {},
   bench: {}, // parsed by src/bench/args.ts
+  testbed: {}, // parsed by src/testbed/command.ts
   help: {},
 };
 
@@ -71,6 +73,8 @@ const MAX_TIMEOUT_SECONDS = 86_400;
 export function parseCommandLine(argv: readonly string[]): Command {
   // `bench` has flags (and a --help) of its own: src/bench/args.ts parses them.
   if (argv[0] === 'bench') return { kind: 'bench', args: argv.slice(1) };
+  // So has `testbed` (src/testbed/command.ts).
+  if (argv[0] === 'testbed') return { kind: 'testbed', args: argv.slice(1) };
   // --help and --version win wherever they appear (before a `--`), even next to mistakes.
   const end = argv.indexOf('--');
   const flagsPart = end === -1 ? argv : argv.slice(0, end);

@@ -19,6 +19,8 @@ Usage:
   toxrelay pubkey FILE             print the public key of keys FILE as 64 hex digits
   toxrelay bench WORKLOAD …        load a relay (this one or any other) and measure it;
                                    see toxrelay bench --help
+  toxrelay testbed [--port N]      serve a web page (and a relay on loopback) to watch
+                                   and drive a relay; see toxrelay testbed --help
   toxrelay help | --help | -h      show this text
   toxrelay --version | -v          show the version
 

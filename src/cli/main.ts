@@ -38,6 +38,10 @@ export async function main(argv: string[]): Promise<number> {
         const { benchMain } = await import('../bench/cli.ts');
         return await benchMain(command.args);
       }
+      case 'testbed': {
+        const { testbedMain } = await import('../testbed/command.ts');
+        return await testbedMain(command.args);
+      }
     }
   } catch (err) {
     process.stderr.write(`toxrelay: ${oneLine(err instanceof Error ? err.message : String(err))}\n`);
