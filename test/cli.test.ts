@@ -209,6 +209,7 @@ test(
       '--help',
       '--port N',
       '--ws-port N',
+      '--metrics HOST:PORT',
       '--host ADDR',
       '--keys FILE',
       '--max-connections N',
@@ -452,6 +453,27 @@ if (!HAVE_SERVER) {
         } finally {
           second.kill();
         }
+        relay.child.kill('SIGTERM');
+        assert.is((await relay.exited).code, 0, relay.stderr);
+      } finally {
+        relay.kill();
+      }
+    }),
+  );
+}
+
+if (HAVE_SERVER) {
+  test(
+    '--metrics serves Prometheus text while the relay runs; a bad address is a usage error',
+    timed(async () => {
+      assertOneLineError(await cli(['--metrics', 'nonsense']), 2, /^toxrelay: --metrics: expected HOST:PORT/);
+      const port = await freePort();
+      const metricsPort = await freePort();
+      const relay = startCli(['--host', '127.0.0.1', '--port', String(port), '--udp-port', '0', '--keys', fresh(), '--metrics', `127.0.0.1:${metricsPort}`]);
+      try {
+        await relay.waitFor(/Prometheus metrics on http:\/\/127\.0\.0\.1:\d+\/metrics/);
+        const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+        assert.match(text, /toxrelay_connections\{state="confirmed"\} 0/);
         relay.child.kill('SIGTERM');
         assert.is((await relay.exited).code, 0, relay.stderr);
       } finally {

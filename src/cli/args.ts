@@ -1,45 +1,26 @@
 // Command line → what to do. Pure: no I/O, every bad input is a CliError with a one-line message
 // that names the flag (or argument) and what was expected.
-import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
-import { isLogLevel, LOG_LEVELS, type LogLevel } from '../log.ts';
-import { RELAY_DEFAULTS } from '../relay/options.ts';
+import { isLogLevel } from '../log.ts';
+import {
+  DEFAULT_KEYS_FILE, DEFAULT_LOG_LEVEL, DEFAULT_UDP_PORT, EXPECTED, finish, isCount, isHost, isPort, parseMetricsAddress, timeoutMs,
+  type Layer, type RunConfig,
+} from '../config/settings.ts';
+import { CliError } from './errors.ts';
 
-export const DEFAULT_KEYS_FILE = './toxrelay.keys';
-export const DEFAULT_LOG_LEVEL: LogLevel = 'info';
-/** tox-bootstrapd's default UDP port (its DHT, onion and forwarding port). */
-export const DEFAULT_UDP_PORT = 33445;
+export { CliError, DEFAULT_KEYS_FILE, DEFAULT_LOG_LEVEL, DEFAULT_UDP_PORT, type RunConfig };
 export const COMMANDS = ['run', 'keygen', 'pubkey', 'bench', 'testbed', 'help'] as const;
-
-/** The flags of the default command (`run`), already validated and in the units RelayOptions uses. */
-export interface RunConfig {
-  ports: number[];
-  /** undefined: every address, IPv4 and IPv6. */
-  host?: string;
-  /** WebSocket ports; absent (the default) means no WebSocket. */
-  wsPorts?: number[];
-  /** The onion and forwarding UDP port; undefined with --no-udp. */
-  udpPort?: number;
-  keysFile: string;
-  maxConnections: number;
-  maxPerIp: number;
-  handshakeTimeoutMs: number;
-  logLevel: LogLevel;
-}
 
 export type Command =
   | { kind: 'run'; config: RunConfig }
+  /** run with --config and/or --bootstrapd-config: main reads the files, then stacks flags > TOML > tox-bootstrapd. */
+  | { kind: 'run-config'; flags: Layer; configFile?: string; bootstrapdConfigFile?: string }
   | { kind: 'keygen'; file: string; force: boolean }
   | { kind: 'pubkey'; file: string }
   | { kind: 'bench'; args: string[] }
   | { kind: 'testbed'; args: string[] }
   | { kind: 'help' }
   | { kind: 'version' };
-
-/** A usage error: the user typed something toxrelay does not accept (exit code 2). */
-export class CliError extends Error {
-  override name = 'CliError';
-}
 
 type Flag = { type: 'string' | 'boolean' };
 
@@ -49,6 +30,7 @@ const FLAGS: Record<(typeof COMMANDS)[number], Record<string, Flag>> = {
     port: { type: 'string' },
     host: { type: 'string' },
     'ws-port': { type: 'string' },
+    metrics: { type: 'string' },
     'udp-port': { type: 'string' },
     'no-udp': { type: 'boolean' },
     keys: { type: 'string' },
@@ -56,6 +38,8 @@ const FLAGS: Record<(typeof COMMANDS)[number], Record<string, Flag>> = {
     'max-per-ip': { type: 'string' },
     'handshake-timeout': { type: 'string' },
     'log-level': { type: 'string' },
+    config: { type: 'string' },
+    'bootstrapd-config': { type: 'string' },
   },
   keygen: { force: { type: 'boolean' } },
   pubkey: {},
@@ -66,9 +50,6 @@ const FLAGS: Record<(typeof COMMANDS)[number], Record<string, Flag>> = {
 
 /** Flags that may be given more than once. */
 const REPEATABLE = new Set(['port', 'ws-port']);
-
-/** Longest --handshake-timeout accepted: one day (timers beyond ~24.8 days overflow in Node). */
-const MAX_TIMEOUT_SECONDS = 86_400;
 
 export function parseCommandLine(argv: readonly string[]): Command {
   // `bench` has flags (and a --help) of its own: src/bench/args.ts parses them.
@@ -132,7 +113,16 @@ export function parseCommandLine(argv: readonly string[]): Command {
     if (positionals.length > 0) {
       throw new CliError(`unexpected argument '${positionals[0]}'; the commands are ${COMMANDS.join(', ')} (see toxrelay --help)`);
     }
-    return { kind: 'run', config: runConfig(values) };
+    const flags = flagLayer(values);
+    const configFile = fileFlag(values, 'config');
+    const bootstrapdConfigFile = fileFlag(values, 'bootstrapd-config');
+    if (configFile === undefined && bootstrapdConfigFile === undefined) return { kind: 'run', config: finish([flags]) };
+    return {
+      kind: 'run-config',
+      flags,
+      ...(configFile === undefined ? {} : { configFile }),
+      ...(bootstrapdConfigFile === undefined ? {} : { bootstrapdConfigFile }),
+    };
   }
   if (positionals.length !== 1) {
     throw new CliError(
@@ -147,89 +137,88 @@ export function parseCommandLine(argv: readonly string[]): Command {
   return { kind: 'pubkey', file };
 }
 
-/** What each flag with a value accepts, for error messages. */
-const EXPECTED: Record<string, string> = {
-  port: 'a TCP port number 1..65535, or 0 for any free port',
-  'ws-port': 'a WebSocket (TCP) port number 1..65535, or 0 for any free port',
-  host: "an IPv4 or IPv6 address, or 'localhost'",
-  'udp-port': 'a UDP port number 1..65535, or 0 for any free port',
-  keys: 'a file path',
-  'max-connections': 'a whole number ≥ 1',
-  'max-per-ip': 'a whole number ≥ 1',
-  'handshake-timeout': `seconds, a number > 0 and ≤ ${MAX_TIMEOUT_SECONDS} (decimals allowed)`,
-  'log-level': `one of ${LOG_LEVELS.join(', ')}`,
-};
+function fileFlag(values: Map<string, string[]>, name: string): string | undefined {
+  const file = values.get(name)?.[0];
+  if (file === '') throw new CliError(`--${name}: expected ${EXPECTED[name]}; got ''`);
+  return file;
+}
 
-function runConfig(values: Map<string, string[]>): RunConfig {
+/** The run settings given as flags, each checked on its own (finish() checks them together). */
+function flagLayer(values: Map<string, string[]>): Layer {
   const one = (name: string) => values.get(name)?.[0];
   const bad = (name: string, value: string) => new CliError(`--${name}: expected ${EXPECTED[name]}; got '${value}'`);
+  const set = <T>(flag: string, value: T) => ({ value, where: { flag } });
+  const layer: Layer = {};
 
-  const ports: number[] = [];
-  for (const v of values.get('port') ?? []) {
-    const port = wholeNumber(v);
-    if (port === undefined || port > 65535) throw bad('port', v);
-    if (port !== 0 && ports.includes(port)) throw new CliError(`--port ${port} is given twice`);
-    ports.push(port);
-  }
-  if (ports.length === 0) ports.push(...RELAY_DEFAULTS.ports);
-
-  // WebSocket listens on TCP ports too, so it cannot share one with --port (0 is a fresh free port each time).
-  const wsPorts: number[] = [];
-  for (const v of values.get('ws-port') ?? []) {
-    const port = wholeNumber(v);
-    if (port === undefined || port > 65535) throw bad('ws-port', v);
-    if (port !== 0 && wsPorts.includes(port)) throw new CliError(`--ws-port ${port} is given twice`);
-    if (port !== 0 && ports.includes(port)) throw new CliError(`--ws-port ${port} is also a TCP port (--port, default ${RELAY_DEFAULTS.ports.join(', ')})`);
-    wsPorts.push(port);
-  }
+  const portList = (name: string) => {
+    const ports: number[] = [];
+    for (const v of values.get(name) ?? []) {
+      const port = wholeNumber(v);
+      if (port === undefined || !isPort(port)) throw bad(name, v);
+      if (port !== 0 && ports.includes(port)) throw new CliError(`--${name} ${port} is given twice`);
+      ports.push(port);
+    }
+    return ports;
+  };
+  const ports = portList('port');
+  if (ports.length > 0) layer.ports = set('port', ports);
+  const wsPorts = portList('ws-port');
+  if (wsPorts.length > 0) layer.wsPorts = set('ws-port', wsPorts);
 
   const host = one('host');
-  if (host !== undefined && host !== 'localhost' && isIP(host) === 0) throw bad('host', host);
+  if (host !== undefined) {
+    if (!isHost(host)) throw bad('host', host);
+    layer.host = set('host', host);
+  }
 
   const udpText = one('udp-port');
-  let udpPort: number | undefined = DEFAULT_UDP_PORT;
   if (values.has('no-udp')) {
     if (udpText !== undefined) throw new CliError('--udp-port and --no-udp cannot be given together');
-    udpPort = undefined;
+    layer.udpPort = set('no-udp', null);
   } else if (udpText !== undefined) {
-    udpPort = wholeNumber(udpText);
-    if (udpPort === undefined || udpPort > 65535) throw bad('udp-port', udpText);
+    const udpPort = wholeNumber(udpText);
+    if (udpPort === undefined || !isPort(udpPort)) throw bad('udp-port', udpText);
+    layer.udpPort = set('udp-port', udpPort);
   }
 
-  const keysFile = one('keys') ?? DEFAULT_KEYS_FILE;
-  if (keysFile === '') throw bad('keys', keysFile);
+  const metrics = one('metrics');
+  if (metrics !== undefined) {
+    const address = parseMetricsAddress(metrics);
+    if (!address) throw bad('metrics', metrics);
+    layer.metrics = set('metrics', address);
+  }
 
-  const count = (name: string, fallback: number) => {
+  const keysFile = one('keys');
+  if (keysFile !== undefined) {
+    if (keysFile === '') throw bad('keys', keysFile);
+    layer.keysFile = set('keys', keysFile);
+  }
+
+  const count = (name: string) => {
     const v = one(name);
-    if (v === undefined) return fallback;
+    if (v === undefined) return undefined;
     const n = wholeNumber(v);
-    if (n === undefined || n < 1) throw bad(name, v);
-    return n;
+    if (n === undefined || !isCount(n)) throw bad(name, v);
+    return set(name, n);
   };
+  const maxConnections = count('max-connections');
+  if (maxConnections) layer.maxConnections = maxConnections;
+  const maxPerIp = count('max-per-ip');
+  if (maxPerIp) layer.maxPerIp = maxPerIp;
 
-  let handshakeTimeoutMs: number = RELAY_DEFAULTS.handshakeTimeoutMs;
   const timeout = one('handshake-timeout');
   if (timeout !== undefined) {
-    const seconds = /^(\d+(\.\d*)?|\.\d+)$/.test(timeout) ? Number(timeout) : NaN;
-    const ms = Math.round(seconds * 1000);
-    if (!(ms >= 1 && seconds <= MAX_TIMEOUT_SECONDS)) throw bad('handshake-timeout', timeout);
-    handshakeTimeoutMs = ms;
+    const ms = /^(\d+(\.\d*)?|\.\d+)$/.test(timeout) ? timeoutMs(Number(timeout)) : undefined;
+    if (ms === undefined) throw bad('handshake-timeout', timeout);
+    layer.handshakeTimeoutMs = set('handshake-timeout', ms);
   }
 
-  const level = one('log-level') ?? DEFAULT_LOG_LEVEL;
-  if (!isLogLevel(level)) throw bad('log-level', level);
-
-  return {
-    ports,
-    ...(wsPorts.length === 0 ? {} : { wsPorts }),
-    ...(host === undefined ? {} : { host }),
-    ...(udpPort === undefined ? {} : { udpPort }),
-    keysFile,
-    maxConnections: count('max-connections', RELAY_DEFAULTS.maxConnections),
-    maxPerIp: count('max-per-ip', RELAY_DEFAULTS.maxPerIp),
-    handshakeTimeoutMs,
-    logLevel: level,
-  };
+  const level = one('log-level');
+  if (level !== undefined) {
+    if (!isLogLevel(level)) throw bad('log-level', level);
+    layer.logLevel = set('log-level', level);
+  }
+  return layer;
 }
 
 function isCommand(word: string): word is (typeof COMMANDS)[number] {

@@ -46,6 +46,16 @@ Options of run:
                             first packet; decimals allowed (default: ${d.handshakeTimeoutMs / 1000})
   --log-level LEVEL         ${LOG_LEVELS.join('|')} (default: ${DEFAULT_LOG_LEVEL});
                             debug logs every connection
+  --metrics HOST:PORT       serve Prometheus metrics at http://HOST:PORT/metrics
+                            (default: off; e.g. 127.0.0.1:9464)
+  --config FILE             read these settings from a TOML file whose keys are the
+                            flags' names: port (a number or an array), host, ws-port,
+                            udp-port, no-udp, keys, max-connections, max-per-ip,
+                            handshake-timeout, log-level; flags given too override it
+  --bootstrapd-config FILE  read an existing tox-bootstrapd config (libconfig) for what it
+                            shares with the relay: keys_file_path, tcp_relay_ports, port
+                            (UDP), enable_ipv6 (false: IPv4 only), enable_tcp_relay;
+                            --config and flags override it; other keys are ignored
 
 On start the relay prints "Public key: <64 hex digits>" on a line of its own (at every log
 level): give that key, with the host and port, to the clients that should use the relay.
@@ -62,8 +72,11 @@ Examples:
   toxrelay --port 33445 --port 3389 --keys /var/lib/toxrelay/keys --log-level warn
   toxrelay --ws-port 8080          also serve WebSocket clients at ws://HOST:8080/
   toxrelay keygen relay.keys && toxrelay pubkey relay.keys
+  toxrelay --bootstrapd-config /etc/tox-bootstrapd.conf   take over a tox-bootstrapd's
+                                   relay with the same key and ports
 
 Exit status: 0 on success (including after SIGINT/SIGTERM), 1 on an error (such as a port
-already in use or a bad keys file), 2 on a usage error (an unknown or malformed option).
+already in use, a bad keys file or a bad config file, whose one line names FILE:LINE: KEY),
+2 on a usage error (an unknown or malformed option).
 `;
 }

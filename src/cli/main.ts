@@ -1,6 +1,6 @@
 // `toxrelay`: parses the command line, then runs the relay or one of the small key commands.
 // Bundled to build/cli.js; bin/toxrelay.js calls main() and exits with the number it returns:
-// 0 done, 1 error (one line on stderr, no stack trace), 2 usage error.
+// 0 done, 1 error (one line on stderr, no stack trace; a bad config file too), 2 usage error.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { systemClock } from '../clock.ts';
@@ -8,6 +8,8 @@ import { generateKeyFile, loadOrCreateKeys, readPublicKey, toHex } from '../keys
 import { createLogger } from '../log.ts';
 import { packageRoot } from '../package-root.ts';
 import { RELAY_DEFAULTS, type RelayOptions } from '../relay/options.ts';
+import { loadRunConfig } from '../config/load.ts';
+import type { Note } from '../config/settings.ts';
 import { CliError, parseCommandLine, type RunConfig } from './args.ts';
 import { helpText } from './help.ts';
 // For its side effect only: in a bench worker (a thread or process loading this bundle) it starts
@@ -34,6 +36,10 @@ export async function main(argv: string[]): Promise<number> {
         return 0;
       case 'run':
         return await run(command.config);
+      case 'run-config': {
+        const { config, notes } = await loadRunConfig(command);
+        return await run(config, notes);
+      }
       case 'bench': {
         const { benchMain } = await import('../bench/cli.ts');
         return await benchMain(command.args);
@@ -49,8 +55,9 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-async function run(config: RunConfig): Promise<number> {
+async function run(config: RunConfig, notes: readonly Note[] = []): Promise<number> {
   const logger = createLogger(config.logLevel);
+  for (const note of notes) logger[note.level](note.text);
   const keys = await loadOrCreateKeys(config.keysFile);
   for (const warning of keys.warnings) logger.warn(warning);
   if (keys.created) logger.info(`created keys file ${config.keysFile} with a new keypair (mode 0600)`);
@@ -79,6 +86,18 @@ async function run(config: RunConfig): Promise<number> {
     throw new Error(listenError(err, config));
   });
 
+  let metrics: { port: number; close(): Promise<void> } | undefined;
+  if (config.metrics) {
+    const { startMetrics } = await import('../metrics/prometheus.ts');
+    const { host, port } = config.metrics;
+    metrics = await startMetrics(relay, host, port).catch(async (err: unknown) => {
+      await relay.close();
+      const code = (err as { code?: string }).code;
+      throw new Error(`cannot serve metrics on ${host}:${port}${code === 'EADDRINUSE' ? ': the port is already in use' : ''} (${code ?? String(err)})`);
+    });
+    logger.info(`Prometheus metrics on http://${host.includes(':') ? `[${host}]` : host}:${metrics.port}/metrics`);
+  }
+
   const signal = nextSignal();
   const where = config.host === undefined ? 'every address (IPv4 and IPv6)' : config.host;
   const ports = relay.ports.length === 1 ? `port ${relay.ports[0]}` : `ports ${relay.ports.join(', ')}`;
@@ -87,10 +106,18 @@ async function run(config: RunConfig): Promise<number> {
   logger.info(`listening on ${where}, TCP ${ports}${ws}, ${udp}`);
 
   logger.info(`${await signal} received; closing (send it again to exit at once)`);
-  await relay.close();
-  logger.info('closed');
+  // Listeners stop at once and every connection is closed; a close that hangs does not hold the exit.
+  const closed = Promise.all([relay.close(), metrics?.close()]).then(() => true);
+  const inTime = await Promise.race([closed, new Promise<false>((r) => setTimeout(r, SHUTDOWN_LIMIT_MS, false).unref())]);
+  if (inTime) logger.info('closed');
+  else {
+    logger.warn(`not closed after ${SHUTDOWN_LIMIT_MS / 1000} s; exiting anyway`);
+    setTimeout(() => process.exit(0), 100).unref(); // whatever still holds the event loop
+  }
   return 0;
 }
+
+const SHUTDOWN_LIMIT_MS = 5_000;
 
 /**
  * Resolves with the first SIGINT or SIGTERM. Its handlers are then removed, so that a second

@@ -241,4 +241,10 @@ export class Relay {
   get connectionCount(): number {
     return this.core.x.connectionsLive();
   }
+
+  /** Connections by state, and the link chunks in use (8 link slots each), for metrics. */
+  census(): { open: number; confirmed: number; linkChunks: number; coreMemoryBytes: number } {
+    const x = this.core.x;
+    return { open: x.connectionsLive(), confirmed: x.connectionsConfirmed(), linkChunks: x.linkChunks(), coreMemoryBytes: x.memoryBytes() };
+  }
 }
