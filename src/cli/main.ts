@@ -7,6 +7,7 @@ import { systemClock } from '../clock.ts';
 import { generateKeyFile, loadOrCreateKeys, readPublicKey, toHex } from '../keys.ts';
 import { createLogger } from '../log.ts';
 import { packageRoot } from '../package-root.ts';
+import { openFilesWarning } from './limits.ts';
 import { RELAY_DEFAULTS, type RelayOptions } from '../relay/options.ts';
 import { loadRunConfig } from '../config/load.ts';
 import type { Note } from '../config/settings.ts';
@@ -80,6 +81,8 @@ async function run(config: RunConfig, notes: readonly Note[] = []): Promise<numb
   };
   // Loaded here rather than imported at the top, so that help, keygen and pubkey do not load the
   // relay and its WebAssembly core.
+  const descriptors = openFilesWarning(config.maxConnections);
+  if (descriptors) logger.warn(descriptors);
   const { startRelay } = await import('../relay/server.ts');
   const relay = await startRelay(options).catch((err: unknown) => {
     if (logger.debugEnabled && err instanceof Error && err.stack) logger.debug(err.stack);
