@@ -394,6 +394,19 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
         assert.is(code, 0, relay.stderr);
         assert.is(relay.stderr, '');
         assert.not.ok(await canConnect(port), 'stopped listening');
+        // stdout is a pipe here, so the log is pino JSON, one record a line; only the public key
+        // is a raw line.
+        const records = relay.stdout.split('\n').filter((line) => line !== '' && !line.startsWith('Public key: '));
+        const parsed = records.map((line) => JSON.parse(line) as Record<string, unknown>);
+        for (const r of parsed) {
+          assert.is(r.name, 'toxrelay');
+          assert.is(r.level, 'info', JSON.stringify(r));
+          assert.match(String(r.time), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+        }
+        const msgs = parsed.map((r) => String(r.msg));
+        assert.ok(msgs.some((m) => /^listening on 127\.0\.0\.1, TCP port \d+/.test(m)), msgs.join(' | '));
+        assert.ok(msgs.includes(`${signal} received; closing (send it again to exit at once)`), msgs.join(' | '));
+        assert.is(msgs.at(-1), 'closed');
       } finally {
         relay.kill();
       }
