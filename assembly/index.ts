@@ -14,7 +14,7 @@ import {
 } from './constants';
 import { feed as feedInput, framePtr, framesInit, inputBase, nextFrame as readFrame, partialBlocksInUse } from './frames';
 import { findByKey, keyIndexInit } from './keyindex';
-import { confirm, confirmedCount, killConnection } from './lifecycle';
+import { confirm, confirmedCount, killConnection, onlineLinks } from './lifecycle';
 import { linkChunksInUse, linkStatus, linkPeerLink, linkPeerSlot } from './links';
 import { incrementNonce } from './nonce';
 import { enableModules, handlePacket } from './packets';
@@ -139,6 +139,7 @@ export function connectionCapacity(): i32 { return capacity; }
 export function connectionsLive(): i32 { return liveCount; }
 export function connectionsConfirmed(): i32 { return confirmedCount; }
 export function linkChunks(): i32 { return linkChunksInUse(); }
+export function linksOnline(): i32 { return onlineLinks; }
 export function partialFrames(): i32 { return partialBlocksInUse(); }
 export function memoryBytes(): usize { return <usize>memory.size() << 16; }
 export function nonceIncrement(ptr: usize): void { incrementNonce(ptr); }

@@ -13,6 +13,12 @@ import { findByKey, indexInsert, indexRemove } from './keyindex';
 import { clearAllLinks, linkPeerLink, linkPeerSlot, linkStatus, setStatus } from './links';
 
 export let confirmedCount: i32 = 0;
+/** Linked pairs (each counted once, not per side). */
+export let onlineLinks: i32 = 0;
+
+export function countLink(delta: i32): void {
+  onlineLinks += delta;
+}
 
 /** Sends `[id][conn_id]`, the two-byte notifications, as priority output. */
 export function notify(slot: i32, id: u8, link: i32): void {
@@ -52,6 +58,7 @@ export function killConnection(slot: i32, reason: u8): void {
       const peerLink = linkPeerLink(slot, link);
       setStatus(peer, peerLink, LINK_REQUESTED);
       notify(peer, DISCONNECT_NOTIFICATION, peerLink);
+      onlineLinks--;
     }
     indexRemove(slot);
     confirmedCount--;

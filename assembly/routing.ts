@@ -8,7 +8,7 @@ import {
   LINK_REQUESTED, LINK_UNUSED, LINKS_PER_CONNECTION, NUM_RESERVED_IDS, ROUTING_RESPONSE,
 } from './constants';
 import { findByKey } from './keyindex';
-import { killConnection, notify } from './lifecycle';
+import { countLink, killConnection, notify } from './lifecycle';
 import {
   clearLink, findLink, linkPeerLink, linkPeerSlot, linkStatus, lowestFreeLink, setLink, setOnline, setStatus,
 } from './links';
@@ -44,6 +44,7 @@ export function routingRequest(slot: i32, pk: usize): void {
   if (peerLink < 0 || linkStatus(peer, peerLink) != LINK_REQUESTED) return;
   setOnline(slot, link, LINK_ONLINE, peer, peerLink);
   setOnline(peer, peerLink, LINK_ONLINE, slot, link);
+  countLink(1);
   notify(slot, CONNECT_NOTIFICATION, link);
   notify(peer, CONNECT_NOTIFICATION, peerLink);
 }
@@ -74,6 +75,7 @@ export function disconnectRequest(slot: i32, connId: u8): void {
     return;
   }
   if (status == LINK_ONLINE) {
+    countLink(-1);
     const peer = linkPeerSlot(slot, link);
     const peerLink = linkPeerLink(slot, link);
     setStatus(peer, peerLink, LINK_REQUESTED);

@@ -30,6 +30,7 @@ test('a mutual request links both: response first, then both notifications', () 
   h.routing(a, B);
   assert.equal(h.routing(b, A), [response(b, 16, A), note(b, 2, 16), note(a, 2, 16)]);
   assert.is(h.x.linkStatusOf(a, 0), LinkStatus.ONLINE);
+  assert.is(h.x.linksOnline(), 1, 'one linked pair');
   assert.is(h.x.linkPeer(a, 0), b);
   assert.is(h.x.linkPeerLinkOf(b, 0), 0);
   closeAll(a, b);
@@ -89,6 +90,7 @@ test('disconnect of a linked slot: the peer is told and falls back to requested;
   h.routing(a, B);
   h.routing(b, A);
   assert.equal(h.packet(a, [3, 16]), [note(b, 3, 16)]);
+  assert.is(h.x.linksOnline(), 0);
   assert.is(h.x.linkStatusOf(a, 0), LinkStatus.UNUSED);
   assert.is(h.x.linkStatusOf(b, 0), LinkStatus.REQUESTED);
   // asking again relinks at once: the peer still names us
@@ -136,8 +138,10 @@ test('killing a connection notifies each linked peer and keeps their requested s
   const a2 = h.confirmed(A);
   const relink = h.routing(a2, B);
   assert.equal(relink, [response(a2, 16, B), note(a2, 2, 16), note(b, 2, 16)]);
+  assert.is(h.x.linksOnline(), 1, 'a2–b');
   closeAll(a2, b, c);
   assert.is(h.x.linkChunks(), 0);
+  assert.is(h.x.linksOnline(), 0);
 });
 
 test.run();

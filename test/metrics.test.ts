@@ -30,6 +30,13 @@ test('connections, handshakes, frames, closes and process metrics', async () => 
     assert.ok(value(text, 'toxrelay_frames_received_total') >= 5);
     assert.ok(value(text, 'toxrelay_frames_sent_total') >= 5);
     assert.ok(value(text, 'toxrelay_link_chunks') >= 2);
+    assert.is(value(text, 'toxrelay_links_online'), 1);
+    assert.is(value(text, 'toxrelay_packets_total{type="data",direction="in"}'), 1);
+    assert.is(value(text, 'toxrelay_packets_total{type="data",direction="out"}'), 1);
+    assert.is(value(text, 'toxrelay_packets_total{type="routing_request",direction="in"}'), 2);
+    assert.is(value(text, 'toxrelay_packets_total{type="connect_notification",direction="out"}'), 2);
+    assert.is(value(text, 'toxrelay_bytes_total{type="data",direction="in"}'), 2 + 16 + 4);
+    assert.is(value(text, 'toxrelay_dropped_total{reason="backlog"}'), 0);
     assert.match(text, /toxrelay_process_nodejs_eventloop_lag_seconds/);
     assert.match(text, /toxrelay_udp_packets_total\{kind="dropped"\} 0/);
 
@@ -40,6 +47,7 @@ test('connections, handshakes, frames, closes and process metrics', async () => 
     text = await scrape();
     assert.is(value(text, 'toxrelay_connections{state="confirmed"}'), 1);
     assert.is(value(text, 'toxrelay_closes_total{reason="socket-closed"}'), 1);
+    assert.is(value(text, 'toxrelay_links_online'), 0);
 
     const other = await fetch(`http://127.0.0.1:${metrics.port}/`);
     assert.is(other.status, 404);

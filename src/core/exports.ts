@@ -32,6 +32,7 @@ export interface CoreExports {
   connectionsLive(): number;
   connectionsConfirmed(): number;
   linkChunks(): number;
+  linksOnline(): number;
   partialFrames(): number;
   memoryBytes(): number;
   nonceIncrement(ptr: number): void;

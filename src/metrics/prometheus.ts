@@ -5,6 +5,7 @@
 import { createServer, type Server } from 'node:http';
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { RunningRelay } from '../relay/server.ts';
+import { PACKET_KIND_NAMES } from '../relay/stats.ts';
 
 export interface MetricsEndpoint {
   readonly port: number;
@@ -42,6 +43,14 @@ export function relayRegistry(running: RunningRelay): Registry {
     },
   });
   new Gauge({
+    name: 'toxrelay_links_online',
+    help: 'Linked client pairs (both asked for each other and both are connected).',
+    registers: [registry],
+    collect() {
+      this.set(relay.census().linksOnline);
+    },
+  });
+  new Gauge({
     name: 'toxrelay_link_chunks',
     help: 'Link-table chunks in use (8 link slots each).',
     registers: [registry],
@@ -64,7 +73,34 @@ export function relayRegistry(running: RunningRelay): Registry {
   mirroredCounter(registry, 'toxrelay_handshake_failures_total', 'Handshakes that failed (wrong key, garbage, low-order key).', () => stats.handshakesFailed);
   mirroredCounter(registry, 'toxrelay_frames_received_total', 'Encrypted frames received and decrypted.', () => stats.framesIn);
   mirroredCounter(registry, 'toxrelay_frames_sent_total', 'Encrypted frames sent.', () => stats.framesOut);
-  mirroredCounter(registry, 'toxrelay_dropped_total', 'Relayed packets dropped because the destination was backed up.', () => stats.dropped);
+  new Counter({
+    name: 'toxrelay_dropped_total',
+    help: 'Packets dropped, by reason: backlog = a relayed packet whose destination was backed up (§6).',
+    labelNames: ['reason'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc({ reason: 'backlog' }, stats.dropped);
+    },
+  });
+  for (const [name, help, counts] of [
+    ['toxrelay_packets_total', 'Packets, by type and direction (in = from clients, out = to clients).', [stats.packetsIn, stats.packetsOut]],
+    ['toxrelay_bytes_total', 'Wire bytes (frames with their length prefix), by packet type and direction.', [stats.bytesIn, stats.bytesOut]],
+  ] as const) {
+    new Counter({
+      name,
+      help,
+      labelNames: ['type', 'direction'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        PACKET_KIND_NAMES.forEach((type, kind) => {
+          if (counts[0][kind]) this.inc({ type, direction: 'in' }, counts[0][kind]!);
+          if (counts[1][kind]) this.inc({ type, direction: 'out' }, counts[1][kind]!);
+        });
+      },
+    });
+  }
 
   new Counter({
     name: 'toxrelay_closes_total',

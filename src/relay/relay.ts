@@ -97,6 +97,7 @@ export class Relay {
         return;
       }
       this.stats.framesIn++;
+      this.stats.countIn(mem[this.core.plaintextPtr]!, len + 2);
       this.perform(x.acceptFrame(slot, plainLen, this.options.clock.now()));
     }
   }
@@ -154,6 +155,7 @@ export class Relay {
     const frame = this.box.seal(slot, mem, ptr, len, mem, noncePtr);
     this.output.append(session, frame);
     this.stats.framesOut++;
+    this.stats.countOut(mem[ptr]!, frame.length);
   }
 
   private passToUdp(a: Action): void {
@@ -243,8 +245,14 @@ export class Relay {
   }
 
   /** Connections by state, and the link chunks in use (8 link slots each), for metrics. */
-  census(): { open: number; confirmed: number; linkChunks: number; coreMemoryBytes: number } {
+  census(): { open: number; confirmed: number; linksOnline: number; linkChunks: number; coreMemoryBytes: number } {
     const x = this.core.x;
-    return { open: x.connectionsLive(), confirmed: x.connectionsConfirmed(), linkChunks: x.linkChunks(), coreMemoryBytes: x.memoryBytes() };
+    return {
+      open: x.connectionsLive(),
+      confirmed: x.connectionsConfirmed(),
+      linksOnline: x.linksOnline(),
+      linkChunks: x.linkChunks(),
+      coreMemoryBytes: x.memoryBytes(),
+    };
   }
 }
