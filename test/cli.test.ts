@@ -11,6 +11,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { CliError, parseCommandLine } from '../src/cli/args.ts';
 import { RELAY_DEFAULTS } from '../src/relay/options.ts';
+import { freePort, timed as timedWithin } from './support/process.ts';
+
+const timed = (body: () => Promise<void>, ms = TEST_TIMEOUT_MS) => timedWithin(body, ms);
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const RUN = join(ROOT, 'src/cli/run.ts');
@@ -53,15 +56,6 @@ function cli(args: string[]): Promise<Result> {
 }
 
 /** `body` with a deadline, so a hung child cannot hang the suite. */
-function timed(body: () => Promise<void>, ms = TEST_TIMEOUT_MS): () => Promise<void> {
-  return () => {
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`test timed out after ${ms} ms`)), ms);
-    });
-    return Promise.race([body(), deadline]).finally(() => clearTimeout(timer));
-  };
-}
 
 /** A failure: the given exit code and exactly one line on stderr, `toxrelay: …`, with no stack trace. */
 function assertOneLineError(r: Result, code: number, pattern: RegExp): void {
@@ -291,13 +285,6 @@ test(
 // --- running the relay (needs src/relay/server.ts) ---
 
 /** A port that was free a moment ago on 127.0.0.1. */
-async function freePort(): Promise<number> {
-  const server = await listen(0);
-  const port = (server.address() as { port: number }).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
 function listen(port: number): Promise<Server> {
   return new Promise((resolve, reject) => {
     const server = createServer();

@@ -4,7 +4,6 @@
 import { execFile, spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -15,6 +14,9 @@ import { CliError, ConfigError } from '../src/cli/errors.ts';
 import { parseLibconfig } from '../src/config/libconfig.ts';
 import { loadRunConfig } from '../src/config/load.ts';
 import { RELAY_DEFAULTS } from '../src/relay/options.ts';
+import { freePort, timed as timedWithin } from './support/process.ts';
+
+const timed = (body: () => Promise<void>, ms = TEST_TIMEOUT_MS) => timedWithin(body, ms);
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const RUN = join(ROOT, 'src/cli/run.ts');
@@ -153,26 +155,6 @@ function cli(args: string[]): Promise<Result> {
   });
 }
 
-function timed(body: () => Promise<void>, ms = TEST_TIMEOUT_MS): () => Promise<void> {
-  return () => {
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`test timed out after ${ms} ms`)), ms);
-    });
-    return Promise.race([body(), deadline]).finally(() => clearTimeout(timer));
-  };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((done, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => done(port));
-    });
-  });
-}
 
 test('libconfig: scalars, arrays, lists of groups, comments, escapes, optional terminators, lines', () => {
   const settings = parseLibconfig(`# hash

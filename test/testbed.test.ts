@@ -13,32 +13,14 @@ import { RelayClient } from '../src/client/index.ts';
 import { connectWebSocket, type WebSocketConstructor } from '../src/client/ws.ts';
 import { parseTestbedArgs } from '../src/testbed/command.ts';
 import { CliError } from '../src/cli/args.ts';
+import { freePort, timed as timedWithin } from './support/process.ts';
+
+const timed = (body: () => Promise<void>, ms = TEST_TIMEOUT_MS) => timedWithin(body, ms);
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const RUN = join(ROOT, 'src/cli/run.ts');
 const TEST_TIMEOUT_MS = 30_000;
 
-function timed(body: () => Promise<void>, ms = TEST_TIMEOUT_MS): () => Promise<void> {
-  return () => {
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`test timed out after ${ms} ms`)), ms);
-    });
-    return Promise.race([body(), deadline]).finally(() => clearTimeout(timer));
-  };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 interface Running {
   child: ChildProcess;
