@@ -433,7 +433,9 @@ test('connectWebSocket rejects when nothing listens, and needs a constructor whe
 test('src/client/ws.ts imports no Node module (a browser bundle uses it as it is)', async () => {
   const text = await readFile(new URL('../src/client/ws.ts', import.meta.url), 'utf8');
   const imports = [...text.matchAll(/^import .* from '([^']+)';$/gm)].map((m) => m[1]);
-  assert.equal(imports, ['./transport.ts']);
+  assert.equal(imports, ['./held-stream.ts', './transport.ts']);
+  const base = await readFile(new URL('../src/client/held-stream.ts', import.meta.url), 'utf8');
+  assert.equal([...base.matchAll(/^import /gm)], [], 'held-stream.ts imports nothing');
 });
 
 test.run();

@@ -16,6 +16,7 @@ import { helpText } from './help.ts';
 // For its side effect only: in a bench worker (a thread or process loading this bundle) it starts
 // the worker; anywhere else it does nothing.
 import '../bench/entry.ts';
+import { nextSignal } from './signals.ts';
 
 export async function main(argv: string[]): Promise<number> {
   try {
@@ -121,22 +122,6 @@ async function run(config: RunConfig, notes: readonly Note[] = []): Promise<numb
 }
 
 const SHUTDOWN_LIMIT_MS = 5_000;
-
-/**
- * Resolves with the first SIGINT or SIGTERM. Its handlers are then removed, so that a second
- * signal gets the default action and ends the process at once (for a close() that hangs).
- */
-function nextSignal(): Promise<NodeJS.Signals> {
-  return new Promise((resolve) => {
-    const onSignal = (signal: NodeJS.Signals) => {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-      resolve(signal);
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-  });
-}
 
 /** One line for a failure to start listening (a Node system error from listen(), usually). */
 function listenError(err: unknown, config: RunConfig): string {

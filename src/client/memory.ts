@@ -4,6 +4,7 @@
 // Delivery is asynchronous (a microtask per write), as on a real socket, so a handler never runs
 // inside the write() that triggered it.
 
+import { HeldStream } from './held-stream.ts';
 import type { Transport } from './transport.ts';
 
 export interface MemoryTransportOptions {
@@ -11,16 +12,13 @@ export interface MemoryTransportOptions {
   chunkSize?: number;
 }
 
-class MemoryEnd implements Transport {
+class MemoryEnd extends HeldStream implements Transport {
   peer!: MemoryEnd;
-  private receiver: ((bytes: Uint8Array) => void) | undefined;
-  private closeHandler: ((error?: Error) => void) | undefined;
-  private held: Uint8Array[] = [];
   private closing = false; // no more writes from this end
-  private ended = false; // the close handler is due (or done)
-  private endNotified = false;
 
-  constructor(private readonly chunkSize: number) {}
+  constructor(private readonly chunkSize: number) {
+    super();
+  }
 
   write(bytes: Uint8Array): void {
     if (this.closing || bytes.length === 0) return;
@@ -44,33 +42,9 @@ class MemoryEnd implements Transport {
     });
   }
 
-  onData(receiver: (bytes: Uint8Array) => void): void {
-    this.receiver = receiver;
-    const held = this.held;
-    this.held = [];
-    for (const chunk of held) receiver(chunk);
-  }
 
-  onClose(handler: (error?: Error) => void): void {
-    this.closeHandler = handler;
-    if (this.ended) this.notifyEnd();
-  }
-
-  private deliver(chunk: Uint8Array): void {
-    if (this.ended) return;
-    if (this.receiver) this.receiver(chunk);
-    else this.held.push(chunk);
-  }
-
-  private end(): void {
-    this.ended = true;
-    this.notifyEnd();
-  }
-
-  private notifyEnd(): void {
-    if (this.endNotified || !this.closeHandler) return;
-    this.endNotified = true;
-    this.closeHandler();
+  protected endError(): undefined {
+    return undefined;
   }
 }
 

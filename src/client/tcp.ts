@@ -2,30 +2,22 @@
 // browser build supplies a WebSocket transport instead.
 
 import { connect, type Socket } from 'node:net';
+import { HeldStream } from './held-stream.ts';
 import type { Transport } from './transport.ts';
 
-class TcpTransport implements Transport {
-  private receiver: ((bytes: Uint8Array) => void) | undefined;
-  private closeHandler: ((error?: Error) => void) | undefined;
-  private held: Uint8Array[] = [];
+class TcpTransport extends HeldStream implements Transport {
   private error: Error | undefined;
-  private ended = false;
-  private endNotified = false;
 
   constructor(private readonly socket: Socket) {
+    super();
     socket.on('data', (buf: Buffer) => {
       // A plain view, not a Buffer: Buffer.slice() shares memory where Uint8Array.slice() copies.
-      const bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
-      if (this.receiver) this.receiver(bytes);
-      else this.held.push(bytes);
+      this.deliver(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength));
     });
     socket.on('error', (error) => {
       this.error ??= error;
     });
-    socket.on('close', () => {
-      this.ended = true;
-      this.notifyEnd();
-    });
+    socket.on('close', () => this.end());
   }
 
   write(bytes: Uint8Array): void {
@@ -40,22 +32,9 @@ class TcpTransport implements Transport {
     this.socket.end(() => this.socket.destroy());
   }
 
-  onData(receiver: (bytes: Uint8Array) => void): void {
-    this.receiver = receiver;
-    const held = this.held;
-    this.held = [];
-    for (const chunk of held) receiver(chunk);
-  }
 
-  onClose(handler: (error?: Error) => void): void {
-    this.closeHandler = handler;
-    if (this.ended) this.notifyEnd();
-  }
-
-  private notifyEnd(): void {
-    if (this.endNotified || !this.closeHandler) return;
-    this.endNotified = true;
-    this.closeHandler(this.error);
+  protected endError(): Error | undefined {
+    return this.error;
   }
 }
 

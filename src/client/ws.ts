@@ -3,6 +3,7 @@
 // no meaning, as toxrelay's --ws-port and a websockify bridge in front of a c-toxcore relay expect.
 // No Node module is imported here, so a browser bundle can use this file as it is.
 
+import { HeldStream } from './held-stream.ts';
 import type { Transport } from './transport.ts';
 
 const CONNECTING = 0;
@@ -42,16 +43,12 @@ export interface WebSocketConnectOptions {
   timeoutMs?: number;
 }
 
-class WebSocketTransport implements Transport {
-  private receiver: ((bytes: Uint8Array) => void) | undefined;
-  private closeHandler: ((error?: Error) => void) | undefined;
-  private held: Uint8Array[] = [];
+class WebSocketTransport extends HeldStream implements Transport {
   private error: Error | undefined;
   private closedLocally = false;
-  private ended = false;
-  private endNotified = false;
 
   constructor(private readonly ws: WebSocketLike) {
+    super();
     ws.binaryType = 'arraybuffer';
     ws.addEventListener('message', (event) => this.message(event.data));
     ws.addEventListener('error', (event) => {
@@ -62,8 +59,7 @@ class WebSocketTransport implements Transport {
       if (!this.closedLocally && !CLEAN_CLOSE_CODES.has(code)) {
         this.error ??= new Error(`WebSocket closed with code ${code}${event.reason ? ` (${event.reason})` : ''}`);
       }
-      this.ended = true;
-      this.notifyEnd();
+      this.end();
     });
   }
 
@@ -81,17 +77,6 @@ class WebSocketTransport implements Transport {
     if (this.ws.readyState === OPEN || this.ws.readyState === CONNECTING) this.ws.close(1000);
   }
 
-  onData(receiver: (bytes: Uint8Array) => void): void {
-    this.receiver = receiver;
-    const held = this.held;
-    this.held = [];
-    for (const chunk of held) receiver(chunk);
-  }
-
-  onClose(handler: (error?: Error) => void): void {
-    this.closeHandler = handler;
-    if (this.ended) this.notifyEnd();
-  }
 
   private message(data: unknown): void {
     if (this.ended || this.closedLocally) return;
@@ -105,14 +90,11 @@ class WebSocketTransport implements Transport {
       return;
     }
     if (bytes.length === 0) return;
-    if (this.receiver) this.receiver(bytes);
-    else this.held.push(bytes);
+    this.deliver(bytes);
   }
 
-  private notifyEnd(): void {
-    if (this.endNotified || !this.closeHandler) return;
-    this.endNotified = true;
-    this.closeHandler(this.closedLocally ? undefined : this.error);
+  protected endError(): Error | undefined {
+    return this.closedLocally ? undefined : this.error;
   }
 }
 

@@ -59,7 +59,7 @@ export class Relay {
       return null;
     }
     this.perAddress.set(address, fromAddress + 1);
-    const session = new Session(slot, wire, address);
+    const session = new Session(slot, wire);
     this.sessions[slot] = session;
     this.stats.accepted++;
     return session;
@@ -205,12 +205,12 @@ export class Relay {
     session.alive = false;
     if (this.sessions[session.slot] === session) this.sessions[session.slot] = undefined;
     this.box.clearKey(session.slot);
-    const left = (this.perAddress.get(session.address) ?? 1) - 1;
-    if (left > 0) this.perAddress.set(session.address, left);
-    else this.perAddress.delete(session.address);
+    const left = (this.perAddress.get(session.wire.remoteAddress) ?? 1) - 1;
+    if (left > 0) this.perAddress.set(session.wire.remoteAddress, left);
+    else this.perAddress.delete(session.wire.remoteAddress);
     this.stats.countClose(reason);
     if (this.options.logger.debugEnabled) {
-      this.options.logger.debug(`connection ${session.slot} from ${session.address} closed: ${closeReasonName[reason] ?? reason}`);
+      this.options.logger.debug(`connection ${session.slot} from ${session.wire.remoteAddress} closed: ${closeReasonName[reason] ?? reason}`);
     }
     session.wire.destroy();
   }

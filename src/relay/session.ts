@@ -12,7 +12,6 @@ export class Session {
   constructor(
     readonly slot: number,
     readonly wire: Wire,
-    readonly address: string,
   ) {}
 
   /** Bytes written or about to be written that the client has not yet taken. */

@@ -14,6 +14,7 @@ import { toHex } from '../keys.ts';
 import { createLogger } from '../log.ts';
 import { packageRoot } from '../package-root.ts';
 import { RELAY_DEFAULTS } from '../relay/options.ts';
+import { nextSignal } from '../cli/signals.ts';
 
 export const DEFAULT_TESTBED_PORT = 8080;
 export const DEFAULT_TESTBED_HOST = '127.0.0.1';
@@ -246,15 +247,3 @@ function notFound(response: ServerResponse): void {
   response.end('not found\n');
 }
 
-/** The first SIGINT or SIGTERM; its handlers are then removed, so a second one ends the process. */
-function nextSignal(): Promise<NodeJS.Signals> {
-  return new Promise((resolve) => {
-    const onSignal = (signal: NodeJS.Signals) => {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-      resolve(signal);
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-  });
-}
