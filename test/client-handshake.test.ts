@@ -4,7 +4,10 @@
 import sodium from 'libsodium-wrappers-sumo';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { RelayClient } from '../src/client/client.ts';
+import { RelayClient, type RelayClientOptions } from '../src/client/client.ts';
+import { createHello } from '../src/client/handshake.ts';
+import { generateKeyPair } from '../src/client/sodium.ts';
+import { nativeKeyAgreement } from '../src/crypto/key-agreement-node.ts';
 import { ready } from '../src/client/sodium.ts';
 import { ClientError, type ClientErrorCode } from '../src/client/errors.ts';
 import { memoryTransportPair } from '../src/client/memory.ts';
@@ -152,7 +155,7 @@ class TestRelay {
   }
 }
 
-function setup(options: TestRelayOptions & { chunkSize?: number; clientOptions?: { autoPong?: boolean; handshakeTimeoutMs?: number }; wrongServerKey?: boolean } = {}) {
+function setup(options: TestRelayOptions & { chunkSize?: number; clientOptions?: Partial<RelayClientOptions>; wrongServerKey?: boolean } = {}) {
   const [clientEnd, relayEnd] = memoryTransportPair({ chunkSize: options.chunkSize });
   const relay = new TestRelay(relayEnd, options);
   const serverPublicKey = options.wrongServerKey ? sodium.crypto_box_keypair().publicKey : relay.keys.publicKey;
@@ -190,6 +193,26 @@ test('handshake: the relay learns the client key and both sides derive the same 
   assert.equal([...(await packet).plaintext], [16, 9, 8, 7]);
   assert.is(client.state, 'confirmed');
   client.close();
+});
+
+test('a hello prepared beforehand with native X25519 gives a working session', async () => {
+  const [clientEnd, relayEnd] = memoryTransportPair();
+  const relay = new TestRelay(relayEnd, {});
+  const keyPair = generateKeyPair();
+  const agreement = nativeKeyAgreement(sodium);
+  const prepared = createHello(keyPair, relay.keys.publicKey, agreement);
+  const client = new RelayClient({ transport: clientEnd, serverPublicKey: relay.keys.publicKey, keyPair, hello: prepared, keyAgreement: agreement });
+  await client.connect();
+  assert.equal(relay.clientPublicKey, keyPair.publicKey);
+  assert.is(relay.received.length, 1, 'the PING opened with the session derived from the prepared hello');
+  client.close();
+});
+
+test('a prepared hello for another key pair is refused at construction', () => {
+  const [clientEnd] = memoryTransportPair();
+  const serverPublicKey = sodium.crypto_box_keypair().publicKey;
+  const hello = createHello(generateKeyPair(), serverPublicKey);
+  assert.throws(() => new RelayClient({ transport: clientEnd, serverPublicKey, keyPair: generateKeyPair(), hello }), /another key pair/);
 });
 
 test('connect() = handshake + PING answered by PONG; the relay saw exactly that PING', async () => {

@@ -38,7 +38,7 @@ export function attackSource(target: AbuseTarget): string | undefined {
 }
 
 export function open(target: AbuseTarget, timeoutMs = 10_000, keyPair?: { publicKey: Uint8Array; secretKey: Uint8Array }): Promise<BenchClient> {
-  return openClient(target, hexToBytes(target.keyHex), attackSource(target), timeoutMs, keyPair);
+  return openClient(target, hexToBytes(target.keyHex), attackSource(target), timeoutMs, keyPair && { keyPair });
 }
 
 export function rawSocket(target: AbuseTarget, timeoutMs = 10_000): Promise<Socket> {

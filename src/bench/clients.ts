@@ -3,7 +3,10 @@
 
 import { connect, type Socket } from 'node:net';
 import { RelayClient } from '../client/client.ts';
-import type { KeyPair } from '../client/sodium.ts';
+import type { PreparedHello } from '../client/handshake.ts';
+import { type KeyPair, sodium } from '../client/sodium.ts';
+import type { KeyAgreement } from '../crypto/key-agreement.ts';
+import { nativeKeyAgreement } from '../crypto/key-agreement-node.ts';
 import { tcpTransport } from '../client/tcp.ts';
 import type { WorkerJob } from './messages.ts';
 import type { Target } from './options.ts';
@@ -57,19 +60,35 @@ export function connectWithin(host: string, port: number, localAddress: string |
   });
 }
 
+let agreement: KeyAgreement | undefined;
+
+/** Node's native X25519 for the bench's clients, whose CPU the relay shares. Needs sodium ready. */
+export function benchKeyAgreement(): KeyAgreement {
+  agreement ??= nativeKeyAgreement(sodium);
+  return agreement;
+}
+
+/** A client identity, with its hello when made during set-up (opening then costs the bench little). */
+export interface PreparedIdentity {
+  keyPair: KeyPair;
+  hello?: PreparedHello;
+}
+
 /** Connects, handshakes and confirms (a ping answered). Closes everything on failure. */
 export async function openClient(
   target: Target,
   serverKey: Uint8Array,
   localAddress: string | undefined,
   timeoutMs: number,
-  keyPair?: KeyPair,
+  identity?: PreparedIdentity,
 ): Promise<BenchClient> {
   const socket = await connectWithin(target.host, target.port, localAddress, timeoutMs);
   const client = new RelayClient({
     transport: tcpTransport(socket),
     serverPublicKey: serverKey,
-    ...(keyPair ? { keyPair } : {}),
+    keyAgreement: benchKeyAgreement(),
+    ...(identity ? { keyPair: identity.keyPair } : {}),
+    ...(identity?.hello ? { hello: identity.hello } : {}),
     handshakeTimeoutMs: timeoutMs,
     pingTimeoutMs: timeoutMs,
   });

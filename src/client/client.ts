@@ -9,7 +9,8 @@ import { randomBytes } from '../crypto/random.ts';
 import { Emitter, type Listener } from './emitter.ts';
 import { ClientError } from './errors.ts';
 import { FrameReader } from './frames.ts';
-import { createHello, type HandshakeState, openReply, SERVER_HANDSHAKE_SIZE } from './handshake.ts';
+import type { KeyAgreement } from '../crypto/key-agreement.ts';
+import { createHello, type HandshakeState, openReply, type PreparedHello, SERVER_HANDSHAKE_SIZE } from './handshake.ts';
 import {
   decodeServerPacket,
   encodeData,
@@ -39,6 +40,13 @@ export interface RelayClientOptions {
   handshakeTimeoutMs?: number;
   /** Default time ping() waits for its PONG (default 10 s, as c-toxcore's client). */
   pingTimeoutMs?: number;
+  /** Who computes X25519 (default: libsodium.js, which works everywhere). */
+  keyAgreement?: KeyAgreement;
+  /**
+   * The hello, built beforehand with createHello() for this keyPair and relay, so that
+   * handshake() costs one key agreement instead of three (the bench measures relays this way).
+   */
+  hello?: PreparedHello;
 }
 
 export type ClientState = 'idle' | 'handshaking' | 'handshaken' | 'confirmed' | 'closed';
@@ -97,6 +105,8 @@ export class RelayClient {
   private readonly pingTimeoutMs: number;
   private readonly events = new Emitter<RelayClientEvents>();
   private readonly reader = new FrameReader();
+  private readonly keyAgreement: KeyAgreement | undefined;
+  private preparedHello: PreparedHello | undefined;
   private currentState: ClientState = 'idle';
   private session: Session | undefined;
   private pendingHandshake: PendingHandshake | undefined;
@@ -117,6 +127,11 @@ export class RelayClient {
     this.autoPong = options.autoPong ?? true;
     this.handshakeTimeoutMs = options.handshakeTimeoutMs ?? 10_000;
     this.pingTimeoutMs = options.pingTimeoutMs ?? 10_000;
+    this.keyAgreement = options.keyAgreement;
+    this.preparedHello = options.hello;
+    if (this.preparedHello && !sameBytes(this.preparedHello.hello.subarray(0, 32), this.keyPair.publicKey)) {
+      throw new Error("options.hello was built for another key pair than options.keyPair");
+    }
     this.transport.onData((bytes) => this.receive(bytes));
     this.transport.onClose((error) => this.shutdown(error));
   }
@@ -215,7 +230,8 @@ export class RelayClient {
     if (this.closeEvent) throw this.closedError('before the handshake');
     let built;
     try {
-      built = createHello(this.keyPair, this.serverPublicKey);
+      built = this.preparedHello ?? createHello(this.keyPair, this.serverPublicKey, this.keyAgreement);
+      this.preparedHello = undefined; // a hello is sent once
     } catch (error) {
       this.shutdown(error as Error);
       throw error;

@@ -4,7 +4,8 @@
 // with K_lt = beforenm(S_pk, C_sk). The session key is beforenm(Se_pk, Ce_sk); the client sends
 // from nonce Nc and receives from nonce Ns.
 
-import { boxKeyPair, randomBytes } from '../crypto/random.ts';
+import { type AgreementSecret, type KeyAgreement, sodiumKeyAgreement } from '../crypto/key-agreement.ts';
+import { randomBytes } from '../crypto/random.ts';
 import { ClientError } from './errors.ts';
 import { NONCE_SIZE } from './nonce.ts';
 import { PUBLIC_KEY_SIZE } from './packets.ts';
@@ -17,8 +18,23 @@ export const SERVER_HANDSHAKE_SIZE = 96;
 /** What the client keeps between sending its hello and reading the relay's reply. */
 export interface HandshakeState {
   readonly longTermKey: Uint8Array;
-  readonly ephemeralSecretKey: Uint8Array;
+  readonly ephemeralSecret: AgreementSecret;
+  readonly agreement: KeyAgreement;
   readonly sendNonce: Uint8Array;
+}
+
+/** A hello built ahead of its connection (see RelayClientOptions.hello). */
+export interface PreparedHello {
+  readonly hello: Uint8Array;
+  readonly state: HandshakeState;
+}
+
+let defaultAgreement: KeyAgreement | undefined;
+
+/** libsodium's X25519, the client's default (it runs in browsers too). Needs ready(). */
+export function clientKeyAgreement(): KeyAgreement {
+  defaultAgreement ??= sodiumKeyAgreement(sodium);
+  return defaultAgreement;
 }
 
 function failed(message: string, cause: unknown): ClientError {
@@ -26,14 +42,14 @@ function failed(message: string, cause: unknown): ClientError {
 }
 
 /** Builds the 128-byte hello. Throws HANDSHAKE_FAILED for a low-order relay key. */
-export function createHello(keyPair: KeyPair, serverPublicKey: Uint8Array): { hello: Uint8Array; state: HandshakeState } {
-  let longTermKey: Uint8Array;
-  try {
-    longTermKey = sodium.crypto_box_beforenm(serverPublicKey, keyPair.secretKey);
-  } catch (cause) {
-    throw failed('no shared key with the relay public key (wrong size or low-order point)', cause);
-  }
-  const ephemeral = boxKeyPair(sodium);
+export function createHello(
+  keyPair: KeyPair,
+  serverPublicKey: Uint8Array,
+  agreement: KeyAgreement = clientKeyAgreement(),
+): PreparedHello {
+  const longTermKey = agreement.sharedKey(serverPublicKey, agreement.importSecret(keyPair.secretKey));
+  if (!longTermKey) throw failed('no shared key with the relay public key (wrong size or low-order point)', undefined);
+  const ephemeral = agreement.ephemeral();
   const sendNonce = randomBytes(NONCE_SIZE);
   const helloNonce = randomBytes(NONCE_SIZE);
 
@@ -46,7 +62,7 @@ export function createHello(keyPair: KeyPair, serverPublicKey: Uint8Array): { he
   hello.set(keyPair.publicKey, 0);
   hello.set(helloNonce, PUBLIC_KEY_SIZE);
   hello.set(box, PUBLIC_KEY_SIZE + NONCE_SIZE);
-  return { hello, state: { longTermKey, ephemeralSecretKey: ephemeral.privateKey, sendNonce } };
+  return { hello, state: { longTermKey, ephemeralSecret: ephemeral.secret, agreement, sendNonce } };
 }
 
 /** Reads the relay's 96-byte reply into a session. Throws HANDSHAKE_FAILED if it does not open. */
@@ -60,11 +76,7 @@ export function openReply(state: HandshakeState, reply: Uint8Array): Session {
   } catch (cause) {
     throw failed('the handshake reply does not decrypt: the relay does not hold the expected key', cause);
   }
-  let key: Uint8Array;
-  try {
-    key = sodium.crypto_box_beforenm(inner.subarray(0, PUBLIC_KEY_SIZE), state.ephemeralSecretKey);
-  } catch (cause) {
-    throw failed("the relay's ephemeral key is a low-order point", cause);
-  }
+  const key = state.agreement.sharedKey(inner.subarray(0, PUBLIC_KEY_SIZE), state.ephemeralSecret);
+  if (!key) throw failed("the relay's ephemeral key is a low-order point", undefined);
   return new Session(key, state.sendNonce, inner.slice(PUBLIC_KEY_SIZE, PUBLIC_KEY_SIZE + NONCE_SIZE));
 }

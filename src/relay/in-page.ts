@@ -10,9 +10,11 @@ import type { Transport } from '../client/transport.ts';
 import { systemClock, type Clock } from '../clock.ts';
 import { CoreInstance } from '../core/instance.ts';
 import { FrameBox } from '../crypto/box.ts';
+import { sodiumKeyAgreement } from '../crypto/key-agreement.ts';
 import { boxKeyPair, randomBytes } from '../crypto/random.ts';
 import { loadSodium } from '../crypto/sodium.ts';
 import type { Logger } from '../log.ts';
+import { Handshaker } from './handshake.ts';
 import { connectInMemory, endedInMemory } from './memory-wire.ts';
 import { RELAY_DEFAULTS, type RelayOptions } from './options.ts';
 import { Relay } from './relay.ts';
@@ -95,7 +97,8 @@ export async function startInPageRelay(options: InPageRelayOptions = {}): Promis
     },
     wasm,
   );
-  const relay = new Relay(core, new FrameBox(sodium, maxConnections), sodium, relayOptions);
+  const handshaker = new Handshaker(sodium, sodiumKeyAgreement(sodium), relayOptions.secretKey);
+  const relay = new Relay(core, new FrameBox(sodium, maxConnections), handshaker, relayOptions);
   const timer = relayOptions.autoTimers ? setInterval(() => relay.runTimers(), TIMER_PERIOD_MS) : undefined;
   let closed = false;
   let connections = 0;

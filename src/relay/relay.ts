@@ -7,9 +7,8 @@
 import type { Action, CoreInstance } from '../core/instance.ts';
 import { ActionKind, CloseReason, closeReasonName, ConnectionState, INPUT_AREA_SIZE } from '../core/exports.ts';
 import { MAX_PLAINTEXT_SIZE, type FrameBox } from '../crypto/box.ts';
-import type { Sodium } from '../crypto/sodium.ts';
 import type { RelayOptions } from './options.ts';
-import { answerHello } from './handshake.ts';
+import type { Handshaker } from './handshake.ts';
 import { OutputBatcher } from './output.ts';
 import { Session } from './session.ts';
 import type { Wire } from './wire.ts';
@@ -35,7 +34,7 @@ export class Relay {
   constructor(
     private readonly core: CoreInstance,
     private readonly box: FrameBox,
-    private readonly sodium: Sodium,
+    private readonly handshaker: Handshaker,
     private readonly options: RelayOptions,
   ) {}
 
@@ -103,7 +102,7 @@ export class Relay {
   }
 
   private handshake(session: Session, hello: Uint8Array): boolean {
-    const result = answerHello(this.sodium, hello, this.options.secretKey);
+    const result = this.handshaker.answer(hello);
     if (!result) {
       this.stats.handshakesFailed++;
       this.close(session, CloseReason.DECRYPT_FAILED);
@@ -111,7 +110,7 @@ export class Relay {
     }
     this.stats.handshakes++;
     this.box.setKey(session.slot, result.sessionKey);
-    this.sodium.memzero(result.sessionKey);
+    result.sessionKey.fill(0);
     const scratch = this.core.scratchPtr;
     const mem = this.core.bytes;
     mem.set(result.clientPublicKey, scratch);

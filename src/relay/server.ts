@@ -4,7 +4,9 @@ import type { Server } from 'node:net';
 import { RelayCore } from '../core/core.ts';
 import { CoreModule } from '../core/exports.ts';
 import { FrameBox } from '../crypto/box.ts';
+import { nativeKeyAgreement } from '../crypto/key-agreement-node.ts';
 import { loadSodium } from '../crypto/sodium.ts';
+import { Handshaker } from './handshake.ts';
 import { boundPort, closeServer, listenAll } from './listeners.ts';
 import type { RelayOptions } from './options.ts';
 import { Relay } from './relay.ts';
@@ -43,7 +45,8 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     seed: randomSeed(sodium),
     modules: options.udpPort === undefined ? 0 : CoreModule.ONION | CoreModule.FORWARDING,
   });
-  const relay = new Relay(core, new FrameBox(sodium, options.maxConnections), sodium, options);
+  const handshaker = new Handshaker(sodium, nativeKeyAgreement(sodium), options.secretKey);
+  const relay = new Relay(core, new FrameBox(sodium, options.maxConnections), handshaker, options);
   const udp =
     options.udpPort === undefined ? undefined : await startUdpSide(sodium, relay, options.udpPort, options.host, options.clock);
   const tcp = new TcpSessions(relay);
