@@ -159,7 +159,12 @@ test(
     assert.ok(t.perPairPerS && t.perPairPerS.min > 0);
     assert.ok(r.cpu && r.cpu.perWorkerS.length === 1);
     assert.ok(r.server?.before && r.server.after, 'server memory read from /proc');
+    const box = r.server!.boxCost!;
+    assert.is(box.plaintextBytes, 513, 'a data packet: conn_id + payload');
+    assert.ok(box.sealUs > 0 && box.openUs > 0);
+    assert.is(r.server!.cpuPerBoxOps, Math.round((r.server!.cpuUsPerPacket! / (box.sealUs + box.openUs)) * 1000) / 1000);
     assert.match(formatResult(r), /relayed .* packets\/s/);
+    assert.match(formatResult(r), /× the packet's seal \+ open/);
   }),
 );
 

@@ -10,6 +10,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { CliError, parseCommandLine } from '../src/cli/args.ts';
+import { TOML_KEYS } from '../src/config/toml.ts';
 import { RELAY_DEFAULTS } from '../src/relay/options.ts';
 import { freePort, timed as timedWithin } from './support/process.ts';
 
@@ -221,6 +222,9 @@ test(
     ]) {
       assert.ok(r.stdout.includes(word), `help mentions ${word}`);
     }
+    // The --config paragraph names every key a TOML config may hold.
+    const configHelp = /--config FILE([\s\S]*?)--bootstrapd-config/.exec(r.stdout)?.[1] ?? '';
+    for (const key of TOML_KEYS) assert.match(configHelp, new RegExp(`(?<![\\w-])${key}(?![\\w-])`), `--config help names ${key}`);
     assert.is(short.code, 0);
     assert.is(short.stdout, r.stdout);
   }),

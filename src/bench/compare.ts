@@ -74,6 +74,7 @@ export const FIGURES: FigureDef[] = [
   { id: 'throughput.megabytesPerS', workload: 'throughput', title: 'Payload relayed', unit: 'MB/s', better: 'higher', get: (r) => r.throughput?.megabytesPerS },
   { id: 'throughput.lossPct', workload: 'throughput', title: 'Packets lost (dropped by the relay)', unit: '%', better: 'lower', get: (r) => (r.throughput ? r.throughput.lossRatio * 100 : undefined) },
   { id: 'throughput.cpuUsPerPacket', workload: 'throughput', title: 'Relay CPU time per relayed packet', unit: 'µs', better: 'lower', get: (r) => r.server?.cpuUsPerPacket },
+  { id: 'throughput.cpuPerBoxOps', workload: 'throughput', title: "Relay CPU per packet ÷ the packet's seal + open in libsodium.js", unit: '×', better: 'lower', get: (r) => r.server?.cpuPerBoxOps },
   { id: 'latency.p50Us', workload: 'latency', title: 'Round-trip time, median', unit: 'µs', better: 'lower', get: (r) => r.latency?.p50Us },
   { id: 'latency.p90Us', workload: 'latency', title: 'Round-trip time, 90th percentile', unit: 'µs', better: 'lower', get: (r) => r.latency?.p90Us },
   { id: 'latency.p99Us', workload: 'latency', title: 'Round-trip time, 99th percentile', unit: 'µs', better: 'lower', get: (r) => r.latency?.p99Us },

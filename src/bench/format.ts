@@ -68,6 +68,10 @@ export function formatResult(r: BenchResult): string {
     if (s.cpuS !== undefined) {
       const per = s.cpuUsPerPacket === undefined ? '' : `, ${num(s.cpuUsPerPacket, 2)} µs per packet`;
       lines.push(['relay CPU', `${num(s.cpuS, 2)} s (${num((s.cpuShare ?? 0) * 100)} % of a core)${per}`]);
+      if (s.boxCost && s.cpuPerBoxOps !== undefined) {
+        const box = s.boxCost.sealUs + s.boxCost.openUs;
+        lines.push(['vs its crypto', `${num(s.cpuPerBoxOps, 2)}× the packet's seal + open (${num(box, 2)} µs in libsodium.js, timed before the load)`]);
+      }
     }
   }
   const c = r.cpu;

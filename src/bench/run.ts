@@ -4,6 +4,7 @@
 // deadline; a worker that misses one is dropped and named in `errors`.
 
 import { performance } from 'node:perf_hooks';
+import { type BoxCost, measureBoxCost } from './box-cost.ts';
 import type { ConnectWorkerResult, LatencyWorkerResult, Progress, ThroughputWorkerResult, WorkerJob, WorkerResult } from './messages.ts';
 import {
   AUTO_PROCESSES_ABOVE,
@@ -120,6 +121,10 @@ export interface ServerSummary {
   cpuShare?: number;
   /** Throughput: server CPU µs per relayed packet. */
   cpuUsPerPacket?: number;
+  /** Throughput: libsodium.js's seal + open of one such packet, timed by the bench before the load. */
+  boxCost?: BoxCost;
+  /** cpuUsPerPacket ÷ (boxCost.sealUs + boxCost.openUs): the relay's cost beyond its crypto. */
+  cpuPerBoxOps?: number;
   alive: boolean;
 }
 
@@ -299,6 +304,9 @@ export async function runBench(o: BenchOptions, hooks: BenchHooks = {}): Promise
 
   try {
     setPhase('starting');
+    // Timed first, while the machine is still quiet: a data packet's plaintext is its conn_id
+    // and the payload (PROTOCOL §5.2).
+    const boxCost = o.workload === 'throughput' && o.serverPid !== undefined ? await measureBoxCost(1 + o.size) : undefined;
     handles = await startWorkers(plan.mode, plan.shares.length, HELLO_TIMEOUT_MS);
 
     // ---- set-up ----
@@ -381,6 +389,10 @@ export async function runBench(o: BenchOptions, hooks: BenchHooks = {}): Promise
         result.server = serverSummary(server, serverBefore, serverAfter, cpuFrom.server, cpuTo.server, windowS);
         if (result.throughput && result.server.cpuS !== undefined && result.throughput.packets > 0) {
           result.server.cpuUsPerPacket = round((result.server.cpuS * 1e6) / result.throughput.packets, 2);
+          if (boxCost) {
+            result.server.boxCost = boxCost;
+            result.server.cpuPerBoxOps = round(result.server.cpuUsPerPacket / (boxCost.sealUs + boxCost.openUs), 3);
+          }
         }
       }
     }

@@ -51,7 +51,8 @@ Options of run:
   --config FILE             read these settings from a TOML file whose keys are the
                             flags' names: port (a number or an array), host, ws-port,
                             udp-port, no-udp, keys, max-connections, max-per-ip,
-                            handshake-timeout, log-level; flags given too override it
+                            handshake-timeout, log-level, metrics; flags given too
+                            override it
   --bootstrapd-config FILE  read an existing tox-bootstrapd config (libconfig) for what it
                             shares with the relay: keys_file_path, tcp_relay_ports, port
                             (UDP), enable_ipv6 (false: IPv4 only), enable_tcp_relay;
