@@ -16,7 +16,7 @@ const SETUP_CONCURRENCY = 32;
 
 export interface BenchClient {
   readonly client: RelayClient;
-  /** Kept to cork writes into one writev per loop turn. */
+  /** Kept to destroy it if the relay never answers the FIN. */
   readonly socket: Socket;
 }
 

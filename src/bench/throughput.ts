@@ -259,7 +259,7 @@ export class ThroughputRun implements WorkerRun {
     setImmediate(() => this.flush());
   }
 
-  /** Sends what each dirty side owes, corked: one writev per side per loop turn. */
+  /** Sends what each dirty side owes (the transport writes each side's frames once per turn). */
   private flush(): void {
     this.flushScheduled = false;
     const now = performance.now();
@@ -269,8 +269,6 @@ export class ThroughputRun implements WorkerRun {
         side.closed = true;
         continue;
       }
-      const socket = side.bench.socket;
-      socket.cork();
       try {
         if (side.ackDue) {
           side.ackDue = false;
@@ -293,8 +291,6 @@ export class ThroughputRun implements WorkerRun {
         }
       } catch {
         side.closed = true; // the client closed under us
-      } finally {
-        socket.uncork();
       }
     }
     this.dirty.clear();

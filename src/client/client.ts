@@ -5,15 +5,15 @@
 // It is also a test tool for relays, so it can send what a correct client never would
 // (sendPlaintext, sendRawBytes, sealFrame), while it rejects anything malformed from the relay.
 
+import type { KeyAgreement } from '../crypto/key-agreement.ts';
 import { randomBytes } from '../crypto/random.ts';
 import { Emitter, type Listener } from './emitter.ts';
 import { ClientError } from './errors.ts';
 import { FrameReader } from './frames.ts';
-import type { KeyAgreement } from '../crypto/key-agreement.ts';
 import { createHello, type HandshakeState, openReply, type PreparedHello, SERVER_HANDSHAKE_SIZE } from './handshake.ts';
 import {
+  checkDataConnId,
   decodeServerPacket,
-  encodeData,
   encodeDisconnectNotification,
   encodeForwardRequest,
   encodeOnionRequest,
@@ -267,7 +267,8 @@ export class RelayClient {
 
   /** Data on link `connId` (16..255, from a routing response). */
   sendData(connId: number, payload: Uint8Array): void {
-    this.sendPlaintext(encodeData(connId, payload));
+    checkDataConnId(connId);
+    this.transport.write(this.session0('sending data').sealPacket(connId, payload));
   }
 
   sendOob(publicKey: Uint8Array, data: Uint8Array): void {
@@ -325,9 +326,14 @@ export class RelayClient {
    * must be written (e.g. in pieces via sendRawBytes) before the next frame.
    */
   sealFrame(plaintext: Uint8Array): Uint8Array {
-    if (this.closeEvent) throw this.closedError('sealing a frame');
+    return this.session0('sealing a frame').seal(plaintext);
+  }
+
+  /** The session to send with; throws if the client is closed or not handshaken. */
+  private session0(doing: string): Session {
+    if (this.closeEvent) throw this.closedError(doing);
     if (!this.session) throw new Error(`cannot send frames in state '${this.currentState}': handshake first`);
-    return this.session.seal(plaintext);
+    return this.session;
   }
 
   /** Writes bytes to the transport as they are: no framing, no encryption, in any state but closed. */

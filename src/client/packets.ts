@@ -89,8 +89,13 @@ export function encodeOobSend(publicKey: Uint8Array, data: Uint8Array): Uint8Arr
 }
 
 /** A data packet: its first byte is the conn_id, which must be ≥ 16 to be data at all. */
-export function encodeData(connId: number, payload: Uint8Array): Uint8Array {
+/** Throws unless `connId` can carry data: 16..255 (ids below 16 are packet types). */
+export function checkDataConnId(connId: number): void {
   checkByte('conn_id', connId, NUM_RESERVED_PORTS);
+}
+
+export function encodeData(connId: number, payload: Uint8Array): Uint8Array {
+  checkDataConnId(connId);
   return packet(connId, payload);
 }
 

@@ -4,7 +4,7 @@
 import { ClientError } from './errors.ts';
 import { incrementNonce } from './nonce.ts';
 import { MAX_PLAINTEXT_LENGTH } from './packets.ts';
-import { openBody, sealFrame } from './raw-box.ts';
+import { openBody, sealFrame, sealPacketFrame } from './raw-box.ts';
 
 export const MAC_SIZE = 16;
 
@@ -24,6 +24,16 @@ export class Session {
       throw new RangeError(`plaintext of ${plaintext.length} bytes exceeds ${MAX_PLAINTEXT_LENGTH}`);
     }
     const frame = sealFrame(this.key, this.sendNonce, plaintext);
+    incrementNonce(this.sendNonce);
+    return frame;
+  }
+
+  /** seal() of the plaintext `[id] ‖ body`, without assembling it in a new array first. */
+  sealPacket(id: number, body: Uint8Array): Uint8Array {
+    if (1 + body.length > MAX_PLAINTEXT_LENGTH) {
+      throw new RangeError(`plaintext of ${1 + body.length} bytes exceeds ${MAX_PLAINTEXT_LENGTH}`);
+    }
+    const frame = sealPacketFrame(this.key, this.sendNonce, id, body);
     incrementNonce(this.sendNonce);
     return frame;
   }
