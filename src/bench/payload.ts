@@ -9,9 +9,11 @@
 //   size−4  4          checksum, u32be: CRC-32 (zlib's) over the fill, then over bytes 0..4
 //
 // The fill is summed first so that a sender sums it once per size and only continues the CRC
-// over the 5 header bytes per packet; a receiver always sums everything, so any flipped byte
-// (header, fill or checksum) is caught as corruption. zlib's native crc32 is used where Node has
-// it (20.15 and later), a table in JavaScript elsewhere.
+// over the 5 header bytes per packet. A receiver compares the fill with the pattern (a native
+// memcmp, much cheaper than summing a kilobyte) and continues the pattern's CRC over the header:
+// a fill that differs is corruption, and for the pattern's fill this is the CRC over everything,
+// so any flipped byte (header, fill or checksum) is caught. zlib's native crc32 is used where
+// Node has it (20.15 and later), a table in JavaScript elsewhere.
 
 import * as zlib from 'node:zlib';
 
@@ -52,6 +54,21 @@ export function crc32(bytes: Uint8Array, from = 0, to = bytes.length, crc = 0): 
   return nativeCrc32 ? nativeCrc32(part, crc) : crc32Js(part, crc);
 }
 
+/** The fill of a payload of `size` bytes, and its CRC-32: one per size, made on first use. */
+const fills = new Map<number, { bytes: Uint8Array; crc: number }>();
+
+function expectedFill(size: number): { bytes: Uint8Array; crc: number } {
+  let fill = fills.get(size);
+  if (!fill) {
+    // Sizes are bounded (MIN..MAX_PAYLOAD_SIZE), so at most ~2,000 of these, 2 MB in all.
+    const bytes = new Uint8Array(size - HEADER - CHECKSUM);
+    for (let i = 0; i < bytes.length; i++) bytes[i] = ((HEADER + i) * 131 + 7) & 0xff;
+    fill = { bytes, crc: crc32(bytes) };
+    fills.set(size, fill);
+  }
+  return fill;
+}
+
 /**
  * Builds payloads of one size into a scratch buffer that it reuses: the caller must hand the
  * result to something that copies it (RelayClient.sendData does) before the next build().
@@ -69,8 +86,9 @@ export class PayloadWriter {
     this.size = size;
     this.buffer = new Uint8Array(size);
     this.view = new DataView(this.buffer.buffer);
-    for (let i = HEADER; i < size - CHECKSUM; i++) this.buffer[i] = (i * 131 + 7) & 0xff;
-    this.fillCrc = crc32(this.buffer, HEADER, size - CHECKSUM);
+    const fill = expectedFill(size);
+    this.buffer.set(fill.bytes, HEADER);
+    this.fillCrc = fill.crc;
   }
 
   build(kind: PayloadKindValue, seq: number): Uint8Array {
@@ -91,9 +109,11 @@ export interface Payload {
 /** Checks and reads a payload; undefined when it is too short, of an unknown kind, or its checksum fails. */
 export function readPayload(bytes: Uint8Array): Payload | undefined {
   const size = bytes.length;
-  if (size < MIN_PAYLOAD_SIZE) return undefined;
+  if (size < MIN_PAYLOAD_SIZE || size > MAX_PAYLOAD_SIZE) return undefined;
   const end = size - CHECKSUM;
-  const expected = crc32(bytes, 0, HEADER, crc32(bytes, HEADER, end));
+  const fill = expectedFill(size);
+  if (Buffer.compare(fill.bytes, bytes.subarray(HEADER, end)) !== 0) return undefined;
+  const expected = crc32(bytes, 0, HEADER, fill.crc);
   const got = ((bytes[end]! << 24) | (bytes[end + 1]! << 16) | (bytes[end + 2]! << 8) | bytes[end + 3]!) >>> 0;
   if (got !== expected) return undefined;
   const kind = bytes[0]!;
