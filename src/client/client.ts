@@ -268,7 +268,7 @@ export class RelayClient {
   /** Data on link `connId` (16..255, from a routing response). */
   sendData(connId: number, payload: Uint8Array): void {
     checkDataConnId(connId);
-    this.transport.write(this.session0('sending data').sealPacket(connId, payload));
+    this.transport.write(this.session0('sending data').sealPacket(connId, payload, this.transport.copiesWrites === true));
   }
 
   sendOob(publicKey: Uint8Array, data: Uint8Array): void {

@@ -44,20 +44,29 @@ export function sealFrame(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Ar
  * sealFrame of the plaintext `[id] ‖ body`, assembled on the heap instead of in a new array: the
  * path of every data packet (at most 2031 body bytes; the caller checks).
  */
-export function sealPacketFrame(key: Uint8Array, nonce: Uint8Array, id: number, body: Uint8Array): Uint8Array {
+export function sealPacketFrame(key: Uint8Array, nonce: Uint8Array, id: number, body: Uint8Array, inPlace = false): Uint8Array {
   const s = buffers();
   const heap = s.raw.HEAPU8;
   heap[s.clear] = id;
   heap.set(body, s.clear + 1);
-  return sealClear(s, key, nonce, 1 + body.length);
+  return sealClear(s, key, nonce, 1 + body.length, inPlace);
 }
 
-function sealClear(s: Scratch, key: Uint8Array, nonce: Uint8Array, length: number): Uint8Array {
+/**
+ * Seals the plaintext at s.clear. The frame is a new array, or with `inPlace` a view of
+ * libsodium's heap that the next seal overwrites (for a transport that copies writes).
+ */
+function sealClear(s: Scratch, key: Uint8Array, nonce: Uint8Array, length: number, inPlace = false): Uint8Array {
   const heap = s.raw.HEAPU8;
   heap.set(key, s.key);
   heap.set(nonce, s.nonce);
   const boxLength = length + MAC_SIZE;
   s.raw._crypto_box_easy_afternm(s.sealed + HEADER, s.clear, length, 0, s.nonce, s.key);
+  if (inPlace) {
+    heap[s.sealed] = boxLength >> 8;
+    heap[s.sealed + 1] = boxLength & 0xff;
+    return heap.subarray(s.sealed, s.sealed + HEADER + boxLength);
+  }
   const frame = new Uint8Array(HEADER + boxLength);
   frame[0] = boxLength >> 8;
   frame[1] = boxLength & 0xff;

@@ -28,12 +28,16 @@ export class Session {
     return frame;
   }
 
-  /** seal() of the plaintext `[id] ‖ body`, without assembling it in a new array first. */
-  sealPacket(id: number, body: Uint8Array): Uint8Array {
+  /**
+   * seal() of the plaintext `[id] ‖ body`, without assembling it in a new array first. With
+   * `inPlace` the frame is a view that the next seal overwrites: write it to a transport that
+   * copies (Transport.copiesWrites) before sealing again.
+   */
+  sealPacket(id: number, body: Uint8Array, inPlace = false): Uint8Array {
     if (1 + body.length > MAX_PLAINTEXT_LENGTH) {
       throw new RangeError(`plaintext of ${1 + body.length} bytes exceeds ${MAX_PLAINTEXT_LENGTH}`);
     }
-    const frame = sealPacketFrame(this.key, this.sendNonce, id, body);
+    const frame = sealPacketFrame(this.key, this.sendNonce, id, body, inPlace);
     incrementNonce(this.sendNonce);
     return frame;
   }

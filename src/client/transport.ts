@@ -11,6 +11,11 @@ export interface Transport {
    */
   write(bytes: Uint8Array): void;
   /**
+   * True when write() copies the bytes before returning, so the caller may reuse them at once:
+   * the client then seals frames in place instead of allocating one array per frame.
+   */
+  readonly copiesWrites?: boolean;
+  /**
    * Closes the stream. Bytes already written are still flushed when the medium allows it; the
    * close handler then runs once, without an error.
    */
