@@ -67,12 +67,14 @@ export class CoreInstance {
 
   /** The core's memory as bytes; call again after any core call that may allocate. */
   get bytes(): Uint8Array {
-    if (this.buffer !== this.x.memory.buffer) this.refresh();
+    // Growing wasm memory detaches the old buffer (its byteLength becomes 0): a cheap test on
+    // every packet, where asking the engine for memory.buffer each time is not.
+    if (this.buffer.byteLength === 0) this.refresh();
     return this.u8;
   }
 
   private get dv(): DataView {
-    if (this.buffer !== this.x.memory.buffer) this.refresh();
+    if (this.buffer.byteLength === 0) this.refresh();
     return this.view;
   }
 

@@ -41,7 +41,7 @@ export class FrameBox {
   open(slot: number, src: Uint8Array, at: number, len: number, noncePtr: number, dst: Uint8Array, dstAt: number): number {
     if (len <= MAC_SIZE || len > MAX_FRAME_SIZE) return -1;
     const heap = this.raw.HEAPU8;
-    heap.set(src.subarray(noncePtr, noncePtr + NONCE_SIZE), this.nonce);
+    copyNonce(src, noncePtr, heap, this.nonce);
     heap.set(src.subarray(at, at + len), this.sealed);
     if (this.raw._crypto_box_open_easy_afternm(this.clear, this.sealed, len, 0, this.nonce, this.keys + slot * KEY_SIZE) !== 0) {
       return -1;
@@ -58,7 +58,7 @@ export class FrameBox {
   seal(slot: number, src: Uint8Array, at: number, len: number, nonceBytes: Uint8Array, noncePtr: number): Uint8Array {
     if (len < 1 || len > MAX_PLAINTEXT_SIZE) throw new RangeError(`plaintext of ${len} bytes cannot be framed`);
     const heap = this.raw.HEAPU8;
-    heap.set(nonceBytes.subarray(noncePtr, noncePtr + NONCE_SIZE), this.nonce);
+    copyNonce(nonceBytes, noncePtr, heap, this.nonce);
     heap.set(src.subarray(at, at + len), this.clear);
     const frameLen = len + MAC_SIZE;
     heap[this.sealed] = frameLen >> 8;
@@ -66,4 +66,9 @@ export class FrameBox {
     this.raw._crypto_box_easy_afternm(this.sealed + FRAME_HEADER, this.clear, len, 0, this.nonce, this.keys + slot * KEY_SIZE);
     return heap.subarray(this.sealed, this.sealed + FRAME_HEADER + frameLen);
   }
+}
+
+/** 24 bytes by hand: cheaper per packet than a subarray view to copy from. */
+function copyNonce(src: Uint8Array, from: number, dst: Uint8Array, to: number): void {
+  for (let i = 0; i < NONCE_SIZE; i++) dst[to + i] = src[from + i]!;
 }

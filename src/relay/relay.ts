@@ -66,15 +66,16 @@ export class Relay {
 
   /** Bytes from a client, in whatever pieces the transport delivered them. */
   receive(session: Session, chunk: Uint8Array): void {
+    const now = this.options.clock.now(); // one reading per chunk: its frames arrived together
     for (let at = 0; at < chunk.length && session.alive; at += INPUT_AREA_SIZE) {
       const piece = chunk.subarray(at, Math.min(chunk.length, at + INPUT_AREA_SIZE));
       this.core.bytes.set(piece, this.core.inputPtr);
       this.core.x.feed(session.slot, piece.length);
-      this.readFrames(session);
+      this.readFrames(session, now);
     }
   }
 
-  private readFrames(session: Session): void {
+  private readFrames(session: Session, now: number): void {
     const x = this.core.x;
     const slot = session.slot;
     while (session.alive) {
@@ -97,7 +98,7 @@ export class Relay {
       }
       this.stats.framesIn++;
       this.stats.countIn(mem[this.core.plaintextPtr]!, len + 2);
-      this.perform(x.acceptFrame(slot, plainLen, this.options.clock.now()));
+      this.perform(x.acceptFrame(slot, plainLen, now));
     }
   }
 
