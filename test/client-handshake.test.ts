@@ -215,6 +215,39 @@ test('a prepared hello for another key pair is refused at construction', () => {
   assert.throws(() => new RelayClient({ transport: clientEnd, serverPublicKey, keyPair: generateKeyPair(), hello }), /another key pair/);
 });
 
+test('transientData: data packets are views overwritten by the next packet; control packets are copies', async () => {
+  const { relay, client } = setup({ clientOptions: { transientData: true } });
+  await client.connect();
+  const seen: { data: Uint8Array; bytes: number[] }[] = [];
+  client.on('data', (p) => seen.push({ data: p.data, bytes: [...p.data] }));
+  const response = client.waitFor('routingResponse');
+  const peerKey = sodium.crypto_box_keypair().publicKey;
+  relay.send(Uint8Array.of(1, 16, ...peerKey)); // ROUTING_RESPONSE: conn_id 16 for peerKey
+  const routed = await response;
+  const two = client.waitFor('data', (p) => p.data[0] === 2);
+  relay.send(Uint8Array.of(16, 1, 1, 1));
+  relay.send(Uint8Array.of(16, 2, 2, 2));
+  await two;
+  assert.equal(seen.map((s) => s.bytes), [[1, 1, 1], [2, 2, 2]], 'each listener saw its own packet');
+  assert.is(seen[0]!.data.buffer, seen[1]!.data.buffer, 'both are views of one scratch buffer');
+  assert.equal([...seen[0]!.data], [2, 2, 2], 'the first view now shows the second packet');
+  assert.equal([...routed.publicKey], [...peerKey], 'a control packet kept after later packets is intact');
+  client.close();
+});
+
+test('without transientData every data packet is its own copy', async () => {
+  const { relay, client } = setup();
+  await client.connect();
+  const seen: Uint8Array[] = [];
+  client.on('data', (p) => seen.push(p.data));
+  const two = client.waitFor('data', (p) => p.data[0] === 2);
+  relay.send(Uint8Array.of(16, 1, 1, 1));
+  relay.send(Uint8Array.of(16, 2, 2, 2));
+  await two;
+  assert.equal(seen.map((d) => [...d]), [[1, 1, 1], [2, 2, 2]]);
+  client.close();
+});
+
 test('connect() = handshake + PING answered by PONG; the relay saw exactly that PING', async () => {
   const { relay, client } = setup();
   await client.connect();

@@ -81,12 +81,14 @@ export async function openClient(
   localAddress: string | undefined,
   timeoutMs: number,
   identity?: PreparedIdentity,
+  transientData = false,
 ): Promise<BenchClient> {
   const socket = await connectWithin(target.host, target.port, localAddress, timeoutMs);
   const client = new RelayClient({
     transport: tcpTransport(socket),
     serverPublicKey: serverKey,
     keyAgreement: benchKeyAgreement(),
+    transientData,
     ...(identity ? { keyPair: identity.keyPair } : {}),
     ...(identity?.hello ? { hello: identity.hello } : {}),
     handshakeTimeoutMs: timeoutMs,
@@ -182,7 +184,11 @@ export interface PairSetup {
   errors: Record<string, number>;
 }
 
-/** Opens and links a job's pairs, SETUP_CONCURRENCY at a time, within the job's phase timeout. */
+/**
+ * Opens and links a job's pairs, SETUP_CONCURRENCY at a time, within the job's phase timeout.
+ * Their data packets are transient (RelayClientOptions.transientData): the workloads read each
+ * payload inside the listener.
+ */
 export async function setupPairs(job: WorkerJob): Promise<PairSetup> {
   const key = hexToBytes(job.target.keyHex);
   const pairs: LinkedPair[] = [];
@@ -196,8 +202,8 @@ export async function setupPairs(job: WorkerJob): Promise<PairSetup> {
       const socket = job.firstSocket + 2 * i;
       const opened: BenchClient[] = [];
       try {
-        opened.push(await openClient(job.target, key, sourceFor(job.target, job.perSource, socket), job.stepTimeoutMs));
-        opened.push(await openClient(job.target, key, sourceFor(job.target, job.perSource, socket + 1), job.stepTimeoutMs));
+        opened.push(await openClient(job.target, key, sourceFor(job.target, job.perSource, socket), job.stepTimeoutMs, undefined, true));
+        opened.push(await openClient(job.target, key, sourceFor(job.target, job.perSource, socket + 1), job.stepTimeoutMs, undefined, true));
         const [a, b] = opened as [BenchClient, BenchClient];
         const { aId, bId } = await linkPair(a, b, job.stepTimeoutMs);
         if (expired) throw new Error('late');

@@ -47,6 +47,13 @@ export interface RelayClientOptions {
    * handshake() costs one key agreement instead of three (the bench measures relays this way).
    */
   hello?: PreparedHello;
+  /**
+   * Data packets (ids 16..255) reach the `packet` and `data` listeners as views of a scratch
+   * buffer that the next packet overwrites: valid only while the listeners run, and not through
+   * waitFor(). Saves an allocation per received packet for consumers that read data at once (the
+   * bench). Other packets are always copies. Default false.
+   */
+  transientData?: boolean;
 }
 
 export type ClientState = 'idle' | 'handshaking' | 'handshaken' | 'confirmed' | 'closed';
@@ -107,6 +114,7 @@ export class RelayClient {
   private readonly reader = new FrameReader();
   private readonly keyAgreement: KeyAgreement | undefined;
   private preparedHello: PreparedHello | undefined;
+  private readonly transientData: boolean;
   private currentState: ClientState = 'idle';
   private session: Session | undefined;
   private pendingHandshake: PendingHandshake | undefined;
@@ -129,6 +137,7 @@ export class RelayClient {
     this.pingTimeoutMs = options.pingTimeoutMs ?? 10_000;
     this.keyAgreement = options.keyAgreement;
     this.preparedHello = options.hello;
+    this.transientData = options.transientData === true;
     if (this.preparedHello && !sameBytes(this.preparedHello.hello.subarray(0, 32), this.keyPair.publicKey)) {
       throw new Error("options.hello was built for another key pair than options.keyPair");
     }
@@ -370,7 +379,7 @@ export class RelayClient {
         if (body === undefined) return;
         // Zero-length frames are skipped and consume no nonce, as toxcore's reader does.
         if (body.length === 0) continue;
-        plaintext = this.session.open(body);
+        plaintext = this.session.open(body, this.transientData);
       } catch (error) {
         this.shutdown(error as ClientError);
         return;

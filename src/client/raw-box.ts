@@ -7,6 +7,8 @@ import { MAX_FRAME_LENGTH } from './frames.ts';
 import { sodium } from './sodium.ts';
 
 const MAC_SIZE = 16;
+/** Packet ids below this are control packets; from it on, data on a link (PROTOCOL §4). */
+const FIRST_DATA_ID = 16;
 const HEADER = 2;
 
 interface Scratch {
@@ -75,7 +77,7 @@ function sealClear(s: Scratch, key: Uint8Array, nonce: Uint8Array, length: numbe
 }
 
 /** The plaintext of a frame body (MAC ‖ ciphertext, 17..2048 bytes), or null if it does not open. */
-export function openBody(key: Uint8Array, nonce: Uint8Array, body: Uint8Array): Uint8Array | null {
+export function openBody(key: Uint8Array, nonce: Uint8Array, body: Uint8Array, dataInPlace = false): Uint8Array | null {
   if (body.length <= MAC_SIZE || body.length > MAX_FRAME_LENGTH) return null;
   const s = buffers();
   const heap = s.raw.HEAPU8;
@@ -83,5 +85,7 @@ export function openBody(key: Uint8Array, nonce: Uint8Array, body: Uint8Array): 
   heap.set(nonce, s.nonce);
   heap.set(body, s.sealed);
   if (s.raw._crypto_box_open_easy_afternm(s.clear, s.sealed, body.length, 0, s.nonce, s.key) !== 0) return null;
-  return heap.slice(s.clear, s.clear + body.length - MAC_SIZE);
+  const end = s.clear + body.length - MAC_SIZE;
+  // With dataInPlace a data packet (id 16..255) stays a view of the heap, overwritten by the next open.
+  return dataInPlace && heap[s.clear]! >= FIRST_DATA_ID ? heap.subarray(s.clear, end) : heap.slice(s.clear, end);
 }

@@ -42,13 +42,16 @@ export class Session {
     return frame;
   }
 
-  /** Decrypts one frame body with the receive nonce; throws DECRYPT_FAILED without advancing it. */
-  open(body: Uint8Array): Uint8Array {
+  /**
+   * Decrypts one frame body with the receive nonce; throws DECRYPT_FAILED without advancing it.
+   * With `dataInPlace` a data packet's plaintext is a view that the next open() overwrites.
+   */
+  open(body: Uint8Array, dataInPlace = false): Uint8Array {
     // toxcore refuses boxes of MAC size or less, so an empty plaintext never counts as a packet.
     if (body.length <= MAC_SIZE) {
       throw new ClientError('DECRYPT_FAILED', `frame of ${body.length} bytes is too short to hold a packet`);
     }
-    const plaintext = openBody(this.key, this.recvNonce, body);
+    const plaintext = openBody(this.key, this.recvNonce, body, dataInPlace);
     if (!plaintext) throw new ClientError('DECRYPT_FAILED', `frame of ${body.length} bytes does not decrypt`);
     incrementNonce(this.recvNonce);
     return plaintext;
