@@ -2,7 +2,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { connectTcp } from '../src/client/tcp.ts';
+import { connectSocket, connectTcp, tcpTransport } from '../src/client/tcp.ts';
 
 async function listen(onSocket: (socket: Socket) => void): Promise<{ server: Server; port: number }> {
   const server = createServer(onSocket);
@@ -43,6 +43,58 @@ test('bytes written before onData() are held, then delivered in order; close rea
   transport.close();
   await new Promise((resolve) => setTimeout(resolve, 20));
   assert.is(closes, 1);
+  server.close();
+});
+
+/** A transport over a socket whose write() calls are recorded. */
+async function recordedTransport() {
+  const peerGot: Buffer[] = [];
+  const { server, port } = await listen((socket) => socket.on('data', (b) => peerGot.push(b)));
+  const socket = await connectSocket('127.0.0.1', port);
+  const writes: number[][] = [];
+  const write = socket.write.bind(socket) as (chunk: Uint8Array) => boolean;
+  (socket as unknown as { write: (chunk: Uint8Array) => boolean }).write = (chunk) => {
+    writes.push([...chunk]);
+    return write(chunk);
+  };
+  return { transport: tcpTransport(socket), writes, peerGot, server };
+}
+
+const endOfTurn = () => new Promise((resolve) => setImmediate(resolve));
+
+test('the first write of a turn goes out at once; the rest of the turn in one write at its end', async () => {
+  const { transport, writes, server } = await recordedTransport();
+  const reused = Uint8Array.of(1, 1);
+  transport.write(reused);
+  reused.fill(9); // the transport copied it (copiesWrites)
+  transport.write(Uint8Array.of(2));
+  transport.write(Uint8Array.of(3, 3));
+  assert.equal(writes, [[1, 1]], 'only the first write so far');
+  await endOfTurn();
+  assert.equal(writes, [[1, 1], [2, 3, 3]]);
+  transport.write(Uint8Array.of(4));
+  assert.equal(writes.length, 3, 'a new turn starts with an immediate write again');
+  transport.close();
+  server.close();
+});
+
+test('cork/uncork: the corked writes leave in one write at uncork; batch() does it for a client', async () => {
+  const { transport, writes, peerGot, server } = await recordedTransport();
+  assert.ok(transport.copiesWrites);
+  transport.cork!();
+  transport.write(Uint8Array.of(1));
+  transport.write(Uint8Array.of(2, 2));
+  assert.equal(writes, []);
+  transport.uncork!();
+  assert.equal(writes, [[1, 2, 2]]);
+  // A cork does not outlive its turn.
+  transport.cork!();
+  transport.write(Uint8Array.of(3));
+  await endOfTurn();
+  assert.equal(writes, [[1, 2, 2], [3]]);
+  transport.close();
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.equal([...Buffer.concat(peerGot)], [1, 2, 2, 3], 'the peer got everything, in order');
   server.close();
 });
 

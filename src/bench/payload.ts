@@ -48,10 +48,13 @@ export function crc32Js(bytes: Uint8Array, crc = 0): number {
 
 const nativeCrc32 = (zlib as { crc32?: (data: Uint8Array, value?: number) => number }).crc32;
 
+/** Below this many bytes the table beats zlib.crc32's call overhead (the 5-byte header per packet). */
+const NATIVE_CRC_FROM = 64;
+
 /** Continues a CRC-32 over bytes[from, to). */
 export function crc32(bytes: Uint8Array, from = 0, to = bytes.length, crc = 0): number {
   const part = bytes.subarray(from, to);
-  return nativeCrc32 ? nativeCrc32(part, crc) : crc32Js(part, crc);
+  return nativeCrc32 && part.length >= NATIVE_CRC_FROM ? nativeCrc32(part, crc) : crc32Js(part, crc);
 }
 
 /** The fill of a payload of `size` bytes, and its CRC-32: one per size, made on first use. */

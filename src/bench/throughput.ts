@@ -259,7 +259,7 @@ export class ThroughputRun implements WorkerRun {
     setImmediate(() => this.flush());
   }
 
-  /** Sends what each dirty side owes (the transport writes each side's frames once per turn). */
+  /** Sends what each dirty side owes, batched: one socket write per side per turn. */
   private flush(): void {
     this.flushScheduled = false;
     const now = performance.now();
@@ -270,30 +270,35 @@ export class ThroughputRun implements WorkerRun {
         continue;
       }
       try {
-        if (side.ackDue) {
-          side.ackDue = false;
-          side.unacked = 0;
-          side.lastAckTxAt = now;
-          side.acks++;
-          side.client.sendData(side.connId, this.control.build(PayloadKind.ACK, side.expected));
-        }
-        if (side.lastProbeTxAt === -1) {
-          side.lastProbeTxAt = now;
-          side.probes++;
-          side.client.sendData(side.connId, this.control.build(PayloadKind.PROBE, side.nextSeq));
-        }
-        if (this.sending) {
-          // Bounded by the window: at most `window` packets per turn.
-          while (side.nextSeq - side.acked < window) {
-            side.client.sendData(side.connId, this.data.build(PayloadKind.DATA, side.nextSeq));
-            side.nextSeq++;
-          }
-        }
+        side.client.batch(() => this.sendOwed(side, now, window));
       } catch {
         side.closed = true; // the client closed under us
       }
     }
     this.dirty.clear();
+  }
+
+  /** What one side owes: an ACK, a PROBE, and data up to the window. */
+  private sendOwed(side: Side, now: number, window: number): void {
+    if (side.ackDue) {
+      side.ackDue = false;
+      side.unacked = 0;
+      side.lastAckTxAt = now;
+      side.acks++;
+      side.client.sendData(side.connId, this.control.build(PayloadKind.ACK, side.expected));
+    }
+    if (side.lastProbeTxAt === -1) {
+      side.lastProbeTxAt = now;
+      side.probes++;
+      side.client.sendData(side.connId, this.control.build(PayloadKind.PROBE, side.nextSeq));
+    }
+    if (this.sending) {
+      // Bounded by the window: at most `window` packets per turn.
+      while (side.nextSeq - side.acked < window) {
+        side.client.sendData(side.connId, this.data.build(PayloadKind.DATA, side.nextSeq));
+        side.nextSeq++;
+      }
+    }
   }
 
   private onTick(): void {

@@ -345,6 +345,19 @@ export class RelayClient {
     return this.session;
   }
 
+  /**
+   * Runs `send` (which sends any number of packets) with the transport corked, so that its frames
+   * leave in one write where the transport supports it (TCP does).
+   */
+  batch(send: () => void): void {
+    this.transport.cork?.();
+    try {
+      send();
+    } finally {
+      this.transport.uncork?.();
+    }
+  }
+
   /** Writes bytes to the transport as they are: no framing, no encryption, in any state but closed. */
   sendRawBytes(bytes: Uint8Array): void {
     if (this.closeEvent) throw this.closedError('sending raw bytes');

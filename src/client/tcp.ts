@@ -11,9 +11,16 @@ const MIN_TURN_BUFFER = 16 * 1024;
 class TcpTransport extends HeldStream implements Transport {
   private error: Error | undefined;
   private inTurn = false;
+  private corked = false;
+  private endScheduled = false;
   private out: Buffer | null = null;
   private outUsed = 0;
-  private readonly endTurn = () => this.flush();
+  private readonly endTurn = () => {
+    this.endScheduled = false;
+    this.corked = false;
+    this.flush();
+    this.inTurn = false;
+  };
 
   constructor(private readonly socket: Socket) {
     super();
@@ -37,15 +44,32 @@ class TcpTransport extends HeldStream implements Transport {
 
   write(bytes: Uint8Array): void {
     if (this.socket.destroyed || this.socket.writableEnded) return;
-    if (!this.inTurn) {
+    this.scheduleEndOfTurn();
+    if (!this.inTurn && !this.corked) {
       this.inTurn = true;
-      setImmediate(this.endTurn);
       this.socket.write(Buffer.from(bytes)); // a copy from Node's pool: `bytes` may be reused
       return;
     }
     if (!this.out || this.outUsed + bytes.length > this.out.length) this.grow(bytes.length);
     this.out!.set(bytes, this.outUsed);
     this.outUsed += bytes.length;
+  }
+
+  /** Until uncork() (or the end of the turn at the latest), writes only gather. */
+  cork(): void {
+    this.corked = true;
+  }
+
+  /** Writes what was gathered in one piece. */
+  uncork(): void {
+    this.corked = false;
+    this.flush();
+  }
+
+  private scheduleEndOfTurn(): void {
+    if (this.endScheduled) return;
+    this.endScheduled = true;
+    setImmediate(this.endTurn);
   }
 
   private grow(more: number): void {
@@ -55,9 +79,8 @@ class TcpTransport extends HeldStream implements Transport {
   }
 
   private flush(): void {
-    this.inTurn = false;
     if (this.outUsed === 0) return;
-    // The socket keeps the buffer until the kernel has taken it: the next turn gets a new one.
+    // The socket keeps the buffer until the kernel has taken it: the next gets a new one.
     const chunk = this.out!.subarray(0, this.outUsed);
     this.out = null;
     this.outUsed = 0;

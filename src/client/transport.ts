@@ -16,6 +16,12 @@ export interface Transport {
    */
   readonly copiesWrites?: boolean;
   /**
+   * Optional batching: writes between cork() and uncork() leave in one piece at uncork(). A
+   * transport without them writes each piece as it comes (RelayClient.batch() works either way).
+   */
+  cork?(): void;
+  uncork?(): void;
+  /**
    * Closes the stream. Bytes already written are still flushed when the medium allows it; the
    * close handler then runs once, without an error.
    */
