@@ -4,11 +4,9 @@
 // relay's CPU per packet divided by this is its overhead beyond the crypto it cannot avoid.
 
 import { performance } from 'node:perf_hooks';
+import { KEY_SIZE as KEY, MAC_SIZE as MAC, NONCE_SIZE as NONCE } from '../crypto/box.ts';
 import { loadSodium, rawSodium } from '../crypto/sodium.ts';
 
-const MAC = 16;
-const NONCE = 24;
-const KEY = 32;
 /**
  * Each operation is timed in REPEATS slices of SLICE_MS (at most MAX_ITERATIONS calls each) and
  * the fastest slice counts: on a shared machine the slowest ones measure the neighbours.
