@@ -208,6 +208,20 @@ test('a hello prepared beforehand with native X25519 gives a working session', a
   client.close();
 });
 
+test('a secret key of the wrong size fails the hello with HANDSHAKE_FAILED, native or not', () => {
+  const serverPublicKey = sodium.crypto_box_keypair().publicKey;
+  const keyPair = { publicKey: new Uint8Array(32), secretKey: new Uint8Array(31) };
+  for (const agreement of [undefined, nativeKeyAgreement(sodium)]) {
+    try {
+      createHello(keyPair, serverPublicKey, agreement);
+      assert.unreachable('createHello accepted a 31-byte secret key');
+    } catch (error) {
+      assert.instance(error, ClientError);
+      assert.is((error as ClientError).code, 'HANDSHAKE_FAILED');
+    }
+  }
+});
+
 test('a prepared hello for another key pair is refused at construction', () => {
   const [clientEnd] = memoryTransportPair();
   const serverPublicKey = sodium.crypto_box_keypair().publicKey;
@@ -219,16 +233,22 @@ test('transientData: data packets are views overwritten by the next packet; cont
   const { relay, client } = setup({ clientOptions: { transientData: true } });
   await client.connect();
   const seen: { data: Uint8Array; bytes: number[] }[] = [];
-  client.on('data', (p) => seen.push({ data: p.data, bytes: [...p.data] }));
+  client.on('data', (p) => {
+    // Sending from a listener seals on libsodium's heap: the view must not change under it.
+    client.sendData(16, Uint8Array.of(0xee, 0xee, 0xee, 0xee));
+    seen.push({ data: p.data, bytes: [...p.data] });
+  });
   const response = client.waitFor('routingResponse');
   const peerKey = sodium.crypto_box_keypair().publicKey;
   relay.send(Uint8Array.of(1, 16, ...peerKey)); // ROUTING_RESPONSE: conn_id 16 for peerKey
   const routed = await response;
+  const one = client.waitFor('data', (p) => p.data[0] === 1);
   const two = client.waitFor('data', (p) => p.data[0] === 2);
   relay.send(Uint8Array.of(16, 1, 1, 1));
   relay.send(Uint8Array.of(16, 2, 2, 2));
   await two;
-  assert.equal(seen.map((s) => s.bytes), [[1, 1, 1], [2, 2, 2]], 'each listener saw its own packet');
+  assert.equal([...(await one).data], [1, 1, 1], 'waitFor resolves with a copy, intact after later packets');
+  assert.equal(seen.map((s) => s.bytes), [[1, 1, 1], [2, 2, 2]], 'each listener saw its own packet, unchanged by a send');
   assert.is(seen[0]!.data.buffer, seen[1]!.data.buffer, 'both are views of one scratch buffer');
   assert.equal([...seen[0]!.data], [2, 2, 2], 'the first view now shows the second packet');
   assert.equal([...routed.publicKey], [...peerKey], 'a control packet kept after later packets is intact');

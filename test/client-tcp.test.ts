@@ -87,14 +87,18 @@ test('cork/uncork: the corked writes leave in one write at uncork; batch() does 
   assert.equal(writes, []);
   transport.uncork!();
   assert.equal(writes, [[1, 2, 2]]);
-  // A cork does not outlive its turn.
+  // A cork does not outlive its turn, with or without writes under it.
   transport.cork!();
   transport.write(Uint8Array.of(3));
   await endOfTurn();
   assert.equal(writes, [[1, 2, 2], [3]]);
+  transport.cork!();
+  await endOfTurn();
+  transport.write(Uint8Array.of(4));
+  assert.equal(writes, [[1, 2, 2], [3], [4]], 'the first write of the next turn goes out at once');
   transport.close();
   await new Promise((resolve) => setTimeout(resolve, 50));
-  assert.equal([...Buffer.concat(peerGot)], [1, 2, 2, 3], 'the peer got everything, in order');
+  assert.equal([...Buffer.concat(peerGot)], [1, 2, 2, 3, 4], 'the peer got everything, in order');
   server.close();
 });
 

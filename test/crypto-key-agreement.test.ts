@@ -58,6 +58,17 @@ for (const [name, agreement] of implementations) {
   });
 }
 
+test('libsodium: forget() wipes an ephemeral secret, and an imported one is a copy', () => {
+  const agreement = sodiumKeyAgreement(sodium);
+  const ephemeral = agreement.ephemeral();
+  agreement.forget(ephemeral.secret);
+  assert.ok((ephemeral.secret as unknown as Uint8Array).every((b) => b === 0));
+  const mine = sodium.crypto_box_keypair().privateKey;
+  const before = [...mine];
+  agreement.forget(agreement.importSecret(mine));
+  assert.equal([...mine], before, "the caller's key is untouched");
+});
+
 test('node: a secret key of the wrong size is refused', () => {
   assert.throws(() => uncheckedNodeKeyAgreement(sodium).importSecret(new Uint8Array(31)), /32 bytes/);
 });

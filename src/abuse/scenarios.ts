@@ -215,7 +215,7 @@ const pingFlood: Run = async (t, s) => {
   let stalled = 0;
   while (!closed && performance.now() < end) {
     for (let i = 0; i < 256 && !closed && !c.socket.destroyed; i++) {
-      c.socket.write(c.client.sealFrame(encodePing(randomPingId())));
+      c.client.sendRawBytes(c.client.sealFrame(encodePing(randomPingId()))); // in order with the transport's own writes
       pings++;
     }
     if (c.socket.writableLength > 1 << 20) {
@@ -227,7 +227,7 @@ const pingFlood: Run = async (t, s) => {
   if (!closed) {
     await sleep(500);
     for (let i = 0; i < 4 && !closed && !c.socket.destroyed; i++) {
-      c.socket.write(c.client.sealFrame(encodePing(randomPingId())));
+      c.client.sendRawBytes(c.client.sealFrame(encodePing(randomPingId()))); // in order with the transport's own writes
       await sleep(100);
     }
   }

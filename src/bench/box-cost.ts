@@ -30,6 +30,7 @@ export async function measureBoxCost(plaintextBytes: number): Promise<BoxCost> {
   const clear = raw._malloc(plaintextBytes);
   const sealed = raw._malloc(plaintextBytes + MAC);
   try {
+    if (!key || !nonce || !clear || !sealed) throw new Error("box cost: libsodium's heap is full");
     raw.HEAPU8.fill(7, key, key + KEY);
     raw.HEAPU8.fill(1, nonce, nonce + NONCE);
     raw.HEAPU8.fill(42, clear, clear + plaintextBytes);
@@ -56,7 +57,7 @@ export async function measureBoxCost(plaintextBytes: number): Promise<BoxCost> {
     if (failed) throw new Error('box cost: a sealed frame did not open');
     return { plaintextBytes, sealUs: round(sealUs), openUs: round(openUs) };
   } finally {
-    for (const ptr of [key, nonce, clear, sealed]) raw._free(ptr);
+    for (const ptr of [key, nonce, clear, sealed]) if (ptr) raw._free(ptr);
   }
 }
 

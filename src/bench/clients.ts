@@ -4,7 +4,7 @@
 import { connect, type Socket } from 'node:net';
 import { RelayClient } from '../client/client.ts';
 import type { PreparedHello } from '../client/handshake.ts';
-import { type KeyPair, sodium } from '../client/sodium.ts';
+import { assertSodiumReady, type KeyPair, sodium } from '../client/sodium.ts';
 import type { KeyAgreement } from '../crypto/key-agreement.ts';
 import { nativeKeyAgreement } from '../crypto/key-agreement-node.ts';
 import { tcpTransport } from '../client/tcp.ts';
@@ -64,6 +64,7 @@ let agreement: KeyAgreement | undefined;
 
 /** Node's native X25519 for the bench's clients, whose CPU the relay shares. Needs sodium ready. */
 export function benchKeyAgreement(): KeyAgreement {
+  assertSodiumReady(); // a check before it would fail and fall back for good
   agreement ??= nativeKeyAgreement(sodium);
   return agreement;
 }

@@ -48,10 +48,10 @@ export interface RelayClientOptions {
    */
   hello?: PreparedHello;
   /**
-   * Data packets (ids 16..255) reach the `packet` and `data` listeners as views of a scratch
-   * buffer that the next packet overwrites: valid only while the listeners run, and not through
-   * waitFor(). Saves an allocation per received packet for consumers that read data at once (the
-   * bench). Other packets are always copies. Default false.
+   * Data packets (ids 16..255) reach the `packet` and `data` listeners as views of this client's
+   * receive buffer, which its next received packet overwrites: keep a copy to hold on to one
+   * (waitFor() resolves with copies). Saves an allocation per received packet for consumers that
+   * read data at once (the bench). Other packets are always copies. Default false.
    */
   transientData?: boolean;
 }
@@ -198,7 +198,7 @@ export class RelayClient {
         this.on(name, (event) => {
           if (predicate && !predicate(event)) return;
           finish();
-          resolve(event);
+          resolve(this.transientData ? keptCopy(event) : event);
         }),
       );
       if (name !== 'close') {
@@ -473,4 +473,12 @@ export class RelayClient {
     this.pendingPings = [];
     this.events.emit('close', event);
   }
+}
+
+/** An event whose bytes outlive the listener call (transientData: data bytes are a reused buffer). */
+function keptCopy<E>(event: E): E {
+  const e = event as { type?: string; data?: Uint8Array; plaintext?: Uint8Array };
+  if (e.type === 'data' && e.data) return { ...event, data: e.data.slice() };
+  if (e.plaintext) return { ...event, plaintext: e.plaintext.slice() };
+  return event;
 }

@@ -47,7 +47,14 @@ export function createHello(
   serverPublicKey: Uint8Array,
   agreement: KeyAgreement = clientKeyAgreement(),
 ): PreparedHello {
-  const longTermKey = agreement.sharedKey(serverPublicKey, agreement.importSecret(keyPair.secretKey));
+  let secret: AgreementSecret;
+  try {
+    secret = agreement.importSecret(keyPair.secretKey);
+  } catch (cause) {
+    throw failed('the client secret key is not a 32-byte X25519 key', cause);
+  }
+  const longTermKey = agreement.sharedKey(serverPublicKey, secret);
+  agreement.forget(secret);
   if (!longTermKey) throw failed('no shared key with the relay public key (wrong size or low-order point)', undefined);
   const ephemeral = agreement.ephemeral();
   const sendNonce = randomBytes(NONCE_SIZE);
@@ -77,6 +84,7 @@ export function openReply(state: HandshakeState, reply: Uint8Array): Session {
     throw failed('the handshake reply does not decrypt: the relay does not hold the expected key', cause);
   }
   const key = state.agreement.sharedKey(inner.subarray(0, PUBLIC_KEY_SIZE), state.ephemeralSecret);
+  state.agreement.forget(state.ephemeralSecret);
   if (!key) throw failed("the relay's ephemeral key is a low-order point", undefined);
   return new Session(key, state.sendNonce, inner.slice(PUBLIC_KEY_SIZE, PUBLIC_KEY_SIZE + NONCE_SIZE));
 }

@@ -49,8 +49,8 @@ export function sealFrame(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Ar
 export function sealPacketFrame(key: Uint8Array, nonce: Uint8Array, id: number, body: Uint8Array, inPlace = false): Uint8Array {
   const s = buffers();
   const heap = s.raw.HEAPU8;
+  heap.set(body, s.clear + 1); // before the id: `body` may itself be a view of s.clear
   heap[s.clear] = id;
-  heap.set(body, s.clear + 1);
   return sealClear(s, key, nonce, 1 + body.length, inPlace);
 }
 
@@ -77,7 +77,11 @@ function sealClear(s: Scratch, key: Uint8Array, nonce: Uint8Array, length: numbe
 }
 
 /** The plaintext of a frame body (MAC ‖ ciphertext, 17..2048 bytes), or null if it does not open. */
-export function openBody(key: Uint8Array, nonce: Uint8Array, body: Uint8Array, dataInPlace = false): Uint8Array | null {
+/**
+ * With `dataInto` a data packet (id 16..255) is copied into that caller-owned buffer and returned
+ * as a view of it (no allocation); anything else is always a fresh array.
+ */
+export function openBody(key: Uint8Array, nonce: Uint8Array, body: Uint8Array, dataInto?: Uint8Array): Uint8Array | null {
   if (body.length <= MAC_SIZE || body.length > MAX_FRAME_LENGTH) return null;
   const s = buffers();
   const heap = s.raw.HEAPU8;
@@ -85,7 +89,11 @@ export function openBody(key: Uint8Array, nonce: Uint8Array, body: Uint8Array, d
   heap.set(nonce, s.nonce);
   heap.set(body, s.sealed);
   if (s.raw._crypto_box_open_easy_afternm(s.clear, s.sealed, body.length, 0, s.nonce, s.key) !== 0) return null;
-  const end = s.clear + body.length - MAC_SIZE;
-  // With dataInPlace a data packet (id 16..255) stays a view of the heap, overwritten by the next open.
-  return dataInPlace && heap[s.clear]! >= FIRST_DATA_ID ? heap.subarray(s.clear, end) : heap.slice(s.clear, end);
+  const length = body.length - MAC_SIZE;
+  if (dataInto && heap[s.clear]! >= FIRST_DATA_ID) {
+    // Off libsodium's heap, so that a seal (or a grown heap) cannot change it under a listener.
+    dataInto.set(heap.subarray(s.clear, s.clear + length));
+    return dataInto.subarray(0, length);
+  }
+  return heap.slice(s.clear, s.clear + length);
 }

@@ -9,6 +9,8 @@ import { openBody, sealFrame, sealPacketFrame } from './raw-box.ts';
 export const MAC_SIZE = 16;
 
 export class Session {
+  private received: Uint8Array | undefined;
+
   constructor(
     private readonly key: Uint8Array,
     private readonly sendNonce: Uint8Array,
@@ -44,14 +46,16 @@ export class Session {
 
   /**
    * Decrypts one frame body with the receive nonce; throws DECRYPT_FAILED without advancing it.
-   * With `dataInPlace` a data packet's plaintext is a view that the next open() overwrites.
+   * With `transientData` a data packet's plaintext is a view of this session's receive buffer,
+   * which the next open() overwrites (see RelayClientOptions.transientData).
    */
-  open(body: Uint8Array, dataInPlace = false): Uint8Array {
+  open(body: Uint8Array, transientData = false): Uint8Array {
     // toxcore refuses boxes of MAC size or less, so an empty plaintext never counts as a packet.
     if (body.length <= MAC_SIZE) {
       throw new ClientError('DECRYPT_FAILED', `frame of ${body.length} bytes is too short to hold a packet`);
     }
-    const plaintext = openBody(this.key, this.recvNonce, body, dataInPlace);
+    if (transientData) this.received ??= new Uint8Array(MAX_PLAINTEXT_LENGTH);
+    const plaintext = openBody(this.key, this.recvNonce, body, transientData ? this.received : undefined);
     if (!plaintext) throw new ClientError('DECRYPT_FAILED', `frame of ${body.length} bytes does not decrypt`);
     incrementNonce(this.recvNonce);
     return plaintext;

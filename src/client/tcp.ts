@@ -7,6 +7,8 @@ import type { Transport } from './transport.ts';
 
 /** The first per-turn output buffer: a burst of frames fits without regrowing. */
 const MIN_TURN_BUFFER = 16 * 1024;
+/** Up to this many gathered bytes are copied out (pooled) rather than handing the buffer over. */
+const SMALL_FLUSH = 4096;
 
 class TcpTransport extends HeldStream implements Transport {
   private error: Error | undefined;
@@ -58,6 +60,7 @@ class TcpTransport extends HeldStream implements Transport {
   /** Until uncork() (or the end of the turn at the latest), writes only gather. */
   cork(): void {
     this.corked = true;
+    this.scheduleEndOfTurn();
   }
 
   /** Writes what was gathered in one piece. */
@@ -80,12 +83,17 @@ class TcpTransport extends HeldStream implements Transport {
 
   private flush(): void {
     if (this.outUsed === 0) return;
-    // The socket keeps the buffer until the kernel has taken it: the next gets a new one.
-    const chunk = this.out!.subarray(0, this.outUsed);
-    this.out = null;
+    const gathered = this.out!.subarray(0, this.outUsed);
     this.outUsed = 0;
     if (this.socket.destroyed || this.socket.writableEnded) return;
-    this.socket.write(chunk);
+    if (gathered.length <= SMALL_FLUSH) {
+      // A few frames: an exact copy from Node's pool, and the buffer is kept for the next turn.
+      this.socket.write(Buffer.from(gathered));
+      return;
+    }
+    // The socket keeps the buffer until the kernel has taken it: the next turn gets a new one.
+    this.out = null;
+    this.socket.write(gathered);
   }
 
   close(): void {

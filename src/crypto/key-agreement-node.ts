@@ -59,6 +59,8 @@ export function uncheckedNodeKeyAgreement(sodium: Sodium): KeyAgreement {
         point.fill(0);
       }
     },
+    // A KeyObject's key material cannot be wiped from JavaScript; the GC frees it.
+    forget() {},
   };
 }
 
@@ -79,8 +81,13 @@ export function agreesWithSodium(agreement: KeyAgreement, sodium: Sodium): boole
   }
 }
 
-/** Node's X25519 if it passes a check against libsodium at start, else libsodium's. */
-export function nativeKeyAgreement(sodium: Sodium): KeyAgreement {
+/**
+ * Node's X25519 if it passes a check against libsodium at start, else libsodium's, after telling
+ * `onFallback` why. Needs libsodium ready.
+ */
+export function nativeKeyAgreement(sodium: Sodium, onFallback?: (why: string) => void): KeyAgreement {
   const native = uncheckedNodeKeyAgreement(sodium);
-  return agreesWithSodium(native, sodium) ? native : sodiumKeyAgreement(sodium);
+  if (agreesWithSodium(native, sodium)) return native;
+  onFallback?.(`Node's X25519 (${process.version}) disagrees with libsodium; using libsodium's (slower handshakes)`);
+  return sodiumKeyAgreement(sodium);
 }

@@ -16,6 +16,8 @@ export interface KeyAgreement {
   ephemeral(): { publicKey: Uint8Array; secret: AgreementSecret };
   /** crypto_box_beforenm(publicKey, secret): 32 bytes, or null for a low-order public key. */
   sharedKey(publicKey: Uint8Array, secret: AgreementSecret): Uint8Array | null;
+  /** Wipes a secret that is no longer needed, where its form allows (bytes can be zeroed). */
+  forget(secret: AgreementSecret): void;
 }
 
 /** libsodium.js's X25519 (WebAssembly): works in every environment. */
@@ -33,6 +35,9 @@ export function sodiumKeyAgreement(sodium: Sodium): KeyAgreement {
       } catch {
         return null; // wrong size, or a point whose shared secret is all zeros
       }
+    },
+    forget(secret) {
+      (secret as unknown as Uint8Array).fill(0);
     },
   };
 }

@@ -60,6 +60,7 @@ export class Handshaker {
 
     const ephemeral = this.agreement.ephemeral();
     const sessionKey = this.agreement.sharedKey(inner.subarray(0, 32), ephemeral.secret);
+    this.agreement.forget(ephemeral.secret);
     if (!sessionKey) return null; // a low-order ephemeral key
     const sendNonce = randomBytes(24);
     const n2 = randomBytes(24);

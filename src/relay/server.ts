@@ -45,7 +45,8 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     seed: randomSeed(sodium),
     modules: options.udpPort === undefined ? 0 : CoreModule.ONION | CoreModule.FORWARDING,
   });
-  const handshaker = new Handshaker(sodium, nativeKeyAgreement(sodium), options.secretKey);
+  const agreement = nativeKeyAgreement(sodium, (why) => options.logger.warn(why));
+  const handshaker = new Handshaker(sodium, agreement, options.secretKey);
   const relay = new Relay(core, new FrameBox(sodium, options.maxConnections), handshaker, options);
   const udp =
     options.udpPort === undefined ? undefined : await startUdpSide(sodium, relay, options.udpPort, options.host, options.clock);
