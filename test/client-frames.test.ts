@@ -149,4 +149,17 @@ test('ChunkQueue peeks and takes across chunk boundaries', () => {
   assert.is(queue.length, 0);
 });
 
+test('ChunkQueue skips across chunk boundaries and refuses to skip past the end', () => {
+  const queue = new ChunkQueue();
+  queue.push(Uint8Array.of(1));
+  queue.push(Uint8Array.of(2, 3));
+  queue.push(Uint8Array.of(4, 5));
+  queue.skip(2);
+  assert.is(queue.length, 3);
+  assert.is(queue.peek(0), 3);
+  queue.skip(2);
+  assert.equal([...queue.take(1)], [5]);
+  assert.throws(() => queue.skip(1), RangeError);
+});
+
 test.run();

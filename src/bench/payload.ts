@@ -58,13 +58,13 @@ export function crc32(bytes: Uint8Array, from = 0, to = bytes.length, crc = 0): 
 }
 
 /** The fill of a payload of `size` bytes, and its CRC-32: one per size, made on first use. */
-const fills = new Map<number, { bytes: Uint8Array; crc: number }>();
+const fills = new Map<number, { bytes: Buffer; crc: number }>();
 
-function expectedFill(size: number): { bytes: Uint8Array; crc: number } {
+function expectedFill(size: number): { bytes: Buffer; crc: number } {
   let fill = fills.get(size);
   if (!fill) {
     // Sizes are bounded (MIN..MAX_PAYLOAD_SIZE), so at most ~2,000 of these, 2 MB in all.
-    const bytes = new Uint8Array(size - HEADER - CHECKSUM);
+    const bytes = Buffer.alloc(size - HEADER - CHECKSUM);
     for (let i = 0; i < bytes.length; i++) bytes[i] = ((HEADER + i) * 131 + 7) & 0xff;
     fill = { bytes, crc: crc32(bytes) };
     fills.set(size, fill);
@@ -115,7 +115,7 @@ export function readPayload(bytes: Uint8Array): Payload | undefined {
   if (size < MIN_PAYLOAD_SIZE || size > MAX_PAYLOAD_SIZE) return undefined;
   const end = size - CHECKSUM;
   const fill = expectedFill(size);
-  if (Buffer.compare(fill.bytes, bytes.subarray(HEADER, end)) !== 0) return undefined;
+  if (fill.bytes.compare(bytes, HEADER, end) !== 0) return undefined;
   const expected = crc32(bytes, 0, HEADER, fill.crc);
   const got = ((bytes[end]! << 24) | (bytes[end + 1]! << 16) | (bytes[end + 2]! << 8) | bytes[end + 3]!) >>> 0;
   if (got !== expected) return undefined;
