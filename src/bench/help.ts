@@ -24,7 +24,9 @@ Target:
   --host H            the relay's address (default: ${d.host}); loopback only unless --allow-remote
   --port P            its TCP port (required without --compare)
   --key HEX           its public key, 64 hex digits (required without --compare)
-  --server-pid PID    read the relay's memory (/proc/PID/status) and CPU time around the load
+  --server-pid PID    read the relay's memory (/proc/PID/status) and CPU time around the load;
+                      throughput then also times libsodium.js's seal + open of one packet
+                      first and reports the relay's CPU per packet as a multiple of it
 
 Load:
   --pairs N           pairs (default: throughput ${d.throughputPairs}, latency ${d.latencyPairs})
