@@ -277,7 +277,7 @@ export class RelayClient {
   /** Data on link `connId` (16..255, from a routing response). */
   sendData(connId: number, payload: Uint8Array): void {
     checkDataConnId(connId);
-    this.transport.write(this.session0('sending data').sealPacket(connId, payload, this.transport.copiesWrites === true));
+    this.transport.write(this.sendingSession('sending data').sealPacket(connId, payload, this.transport.copiesWrites === true));
   }
 
   sendOob(publicKey: Uint8Array, data: Uint8Array): void {
@@ -335,11 +335,11 @@ export class RelayClient {
    * must be written (e.g. in pieces via sendRawBytes) before the next frame.
    */
   sealFrame(plaintext: Uint8Array): Uint8Array {
-    return this.session0('sealing a frame').seal(plaintext);
+    return this.sendingSession('sealing a frame').seal(plaintext);
   }
 
   /** The session to send with; throws if the client is closed or not handshaken. */
-  private session0(doing: string): Session {
+  private sendingSession(doing: string): Session {
     if (this.closeEvent) throw this.closedError(doing);
     if (!this.session) throw new Error(`cannot send frames in state '${this.currentState}': handshake first`);
     return this.session;

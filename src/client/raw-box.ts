@@ -76,8 +76,8 @@ function sealClear(s: Scratch, key: Uint8Array, nonce: Uint8Array, length: numbe
   return frame;
 }
 
-/** The plaintext of a frame body (MAC ‖ ciphertext, 17..2048 bytes), or null if it does not open. */
 /**
+ * The plaintext of a frame body (MAC ‖ ciphertext, 17..2048 bytes), or null if it does not open.
  * With `dataInto` a data packet (id 16..255) is copied into that caller-owned buffer and returned
  * as a view of it (no allocation); anything else is always a fresh array.
  */
