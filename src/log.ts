@@ -87,12 +87,5 @@ function prettySink(sink: Sink): { write(line: string): void } {
   };
 }
 
-/** Writes nothing; platform-neutral (no pino, no `process`), for tests and embedders. */
-export const silentLogger: Logger = {
-  level: 'silent',
-  debugEnabled: false,
-  error() {},
-  warn() {},
-  info() {},
-  debug() {},
-};
+/** Writes nothing, for tests and embedders (platform-neutral: see silent-logger.ts). */
+export { silentLogger } from './silent-logger.ts';

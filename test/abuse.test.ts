@@ -7,24 +7,13 @@ import { formatTable } from '../src/abuse/format.ts';
 import { QUICK, runScenario, type ScenarioSizes } from '../src/abuse/scenarios.ts';
 import { ready } from '../src/client/sodium.ts';
 import { systemClock } from '../src/clock.ts';
+import { timed as timedWithin } from './support/process.ts';
 import { testRelay } from './support/relay.ts';
 
 const KEY = 'ab'.repeat(32);
 const TINY: ScenarioSizes = { ...QUICK, sameKeyRounds: 2, garbageConnections: 6, pingFloodMaxS: 10 };
 
-function timed(body: () => Promise<void>, ms = 40_000): () => Promise<void> {
-  return async () => {
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`test timed out after ${ms} ms`)), ms);
-    });
-    try {
-      await Promise.race([body(), deadline]);
-    } finally {
-      clearTimeout(timer);
-    }
-  };
-}
+const timed = (body: () => Promise<void>, ms = 40_000) => timedWithin(body, ms);
 
 test('args: HOST PORT KEY PID, scenarios, --quick; only loopback targets', () => {
   const a = parseArgs(['127.0.0.1', '33445', KEY, '123', '--scenario', 'churn', '--quick', '--udp-port', '5']);

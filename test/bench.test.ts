@@ -14,25 +14,14 @@ import { bootstrapdVersion } from '../src/bench/relays.ts';
 import { type BenchResult, planWorkers, runBench } from '../src/bench/run.ts';
 import { CliError, parseCommandLine } from '../src/cli/args.ts';
 import { systemClock } from '../src/clock.ts';
+import { timed as timedWithin } from './support/process.ts';
 import { testRelay } from './support/relay.ts';
 
 const KEY = 'ab'.repeat(32);
 /** Longest one workload test may take; the bench's own phases are bounded well below it. */
 const TEST_TIMEOUT_MS = 40_000;
 
-function timed(body: () => Promise<void>, ms = TEST_TIMEOUT_MS): () => Promise<void> {
-  return async () => {
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`test timed out after ${ms} ms`)), ms);
-    });
-    try {
-      await Promise.race([body(), deadline]);
-    } finally {
-      clearTimeout(timer);
-    }
-  };
-}
+const timed = (body: () => Promise<void>, ms = TEST_TIMEOUT_MS) => timedWithin(body, ms);
 
 // ---- payloads ----
 

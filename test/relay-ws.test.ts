@@ -12,20 +12,11 @@ import { WS_MAX_MESSAGE_BYTES } from '../src/relay/ws.ts';
 import { createHello } from '../src/client/handshake.ts';
 import { encodeOobSend, encodePing, encodeRoutingRequest } from '../src/client/packets.ts';
 import { generateKeyPair, ready } from '../src/client/sodium.ts';
-import { delay, pairStillWorks, testRelay } from './support/relay.ts';
+import { delay, linkClients, pairStillWorks, testRelay } from './support/relay.ts';
 
 // The browser's WebSocket fits the transport's constructor type too (checked by tsc, not run).
 export const browserWebSocketFits: WebSocketConstructor | undefined = (globalThis as { WebSocket?: typeof globalThis.WebSocket }).WebSocket;
 
-/** Links two confirmed clients; returns each side's conn id. */
-async function link(a: RelayClient, b: RelayClient) {
-  const aUp = a.waitFor('connectNotification');
-  const bUp = b.waitFor('connectNotification');
-  a.routingRequest(b.publicKey);
-  b.routingRequest(a.publicKey);
-  const [na, nb] = await Promise.all([aUp, bUp]);
-  return { a, b, aId: na.connId, bId: nb.connId };
-}
 
 /** Data and OOB both ways between a linked pair. */
 async function exchange(pair: { a: RelayClient; b: RelayClient; aId: number; bId: number }, size = 600) {
@@ -86,7 +77,7 @@ test('a WebSocket client (connectWebSocket) and a TCP client link and exchange d
     try {
       await ws.connect();
       const tcp = await r.connected();
-      await exchange(await link(ws, tcp));
+      await exchange(await linkClients(ws, tcp));
       assert.is(r.relay.connectionCount, 2);
     } finally {
       ws.close();
@@ -99,7 +90,7 @@ test('a WebSocket client (connectWebSocket) and a TCP client link and exchange d
 test('two WebSocket clients link; the relay picks the "binary" subprotocol when offered', async () => {
   const r = await testRelay({ wsPorts: [0] });
   try {
-    const pair = await link(await r.wsConnected(), await r.wsConnected());
+    const pair = await linkClients(await r.wsConnected(), await r.wsConnected());
     await exchange(pair, 2000);
     const offered = await r.rawWs({ protocols: ['base64', 'binary'] });
     assert.is(offered.protocol, 'binary');
@@ -115,7 +106,7 @@ test('frames split across 1-byte messages (the hello too) work both ways', async
   try {
     const ws = await r.wsConnected({ chunkSize: 1 });
     const tcp = await r.connected();
-    await exchange(await link(ws, tcp), 300);
+    await exchange(await linkClients(ws, tcp), 300);
     await ws.ping();
   } finally {
     await r.close();
@@ -189,7 +180,7 @@ test('a text message closes that WebSocket (1003) and nothing else', async () =>
   const r = await testRelay({ wsPorts: [0] });
   try {
     const tcpPair = await r.linkedPair();
-    const mixed = await link(await r.wsConnected(), await r.connected());
+    const mixed = await linkClients(await r.wsConnected(), await r.connected());
     const victim = await r.wsConnected();
     const code = closeCode(victim.ws);
     const clientClosed = victim.waitFor('close');
@@ -208,10 +199,10 @@ test('a text message closes that WebSocket (1003) and nothing else', async () =>
 test('an oversize message closes that WebSocket (1009) and nothing else; a linked peer is told', async () => {
   const r = await testRelay({ wsPorts: [0] });
   try {
-    const bystanders = await link(await r.wsConnected(), await r.connected());
+    const bystanders = await linkClients(await r.wsConnected(), await r.connected());
     const victim = await r.wsConnected();
     const peer = await r.connected();
-    const pair = await link(victim, peer);
+    const pair = await linkClients(victim, peer);
     const told = peer.waitFor('disconnectNotification', undefined, 1000);
     const code = closeCode(victim.ws);
     victim.ws.send(new Uint8Array(WS_MAX_MESSAGE_BYTES + 1), { binary: true });
@@ -227,7 +218,7 @@ test('an oversize message closes that WebSocket (1009) and nothing else; a linke
 test('plain HTTP gets 426, a bad upgrade gets 400; both are closed and nothing else is affected', async () => {
   const r = await testRelay({ wsPorts: [0] });
   try {
-    const pair = await link(await r.wsConnected(), await r.connected());
+    const pair = await linkClients(await r.wsConnected(), await r.connected());
     const plain = await httpRequest(r.wsPort!);
     assert.is(plain.status, 426);
     assert.is(String(plain.headers['upgrade']).toLowerCase(), 'websocket');
@@ -311,7 +302,7 @@ test('a WebSocket client that closes (cleanly or abruptly) is noticed at once: i
     for (const how of ['close', 'terminate'] as const) {
       const ws = await r.wsConnected();
       const tcp = await r.connected();
-      const pair = await link(tcp, ws);
+      const pair = await linkClients(tcp, ws);
       const started = Date.now();
       const told = tcp.waitFor('disconnectNotification', undefined, 1000);
       if (how === 'close') ws.close();
@@ -331,7 +322,7 @@ test('a WebSocket client that stops reading: data to it is dropped, it is not cl
   try {
     const tcp = await r.connected();
     const ws = await r.wsConnected();
-    const { aId } = await link(tcp, ws);
+    const { aId } = await linkClients(tcp, ws);
     ws.ws.pause();
     const payload = new Uint8Array(1000);
     for (let i = 0; i < 20_000 && r.relay.stats.dropped < 500; i++) {

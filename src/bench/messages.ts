@@ -62,11 +62,20 @@ export interface CpuSample {
   elu: number;
 }
 
-export interface ThroughputWorkerResult {
-  kind: 'throughput';
+/** How a workload's pairs fared: part of each worker's result and of the merged summary. */
+export interface PairOutcome {
   pairs: number;
   failedPairs: number;
   setupErrors: Record<string, number>;
+  /** Pairs whose connection the relay closed during the run. */
+  closedPairs: number;
+  stalledPairs: number;
+  /** When each stalled pair (global number) first stalled, seconds after go; at most 50. */
+  stalls: Array<{ pair: number; atS: number }>;
+}
+
+export interface ThroughputWorkerResult extends PairOutcome {
+  kind: 'throughput';
   /** Seconds between this worker's mark and stop. */
   windowS: number;
   /** Data packets received per working pair (both directions) in the window. */
@@ -84,19 +93,11 @@ export interface ThroughputWorkerResult {
   unresolved: number;
   acks: number;
   probes: number;
-  /** Pairs whose connection the relay closed during the run. */
-  closedPairs: number;
-  stalledPairs: number;
-  /** When each stalled pair (global number) first stalled, seconds after go; at most 50. */
-  stalls: Array<{ pair: number; atS: number }>;
   cpu: CpuSample;
 }
 
-export interface LatencyWorkerResult {
+export interface LatencyWorkerResult extends PairOutcome {
   kind: 'latency';
-  pairs: number;
-  failedPairs: number;
-  setupErrors: Record<string, number>;
   windowS: number;
   /** Round-trip times in the window, µs (at most MAX_SAMPLES per worker; `dropped` counts the rest). */
   samplesUs: number[];
@@ -104,9 +105,6 @@ export interface LatencyWorkerResult {
   /** Pings not answered within the stall time (each is then replaced by a new one). */
   timeouts: number;
   corrupt: number;
-  closedPairs: number;
-  stalledPairs: number;
-  stalls: Array<{ pair: number; atS: number }>;
   cpu: CpuSample;
 }
 

@@ -5,7 +5,7 @@
 
 import { performance } from 'node:perf_hooks';
 import { type BoxCost, measureBoxCost } from './box-cost.ts';
-import type { ConnectWorkerResult, LatencyWorkerResult, Progress, ThroughputWorkerResult, WorkerJob, WorkerResult } from './messages.ts';
+import type { ConnectWorkerResult, LatencyWorkerResult, PairOutcome, Progress, ThroughputWorkerResult, WorkerJob, WorkerResult } from './messages.ts';
 import {
   AUTO_PROCESSES_ABOVE,
   BENCH_LIMITS,
@@ -46,10 +46,7 @@ export interface BenchHooks {
   onProgress?(view: ProgressView): void;
 }
 
-export interface ThroughputSummary {
-  pairs: number;
-  failedPairs: number;
-  setupErrors: Record<string, number>;
+export interface ThroughputSummary extends PairOutcome {
   windowS: number;
   /** Data packets relayed (and received, checksum good) in the window, and per second. */
   packets: number;
@@ -67,15 +64,9 @@ export interface ThroughputSummary {
   unresolved: number;
   acks: number;
   probes: number;
-  closedPairs: number;
-  stalledPairs: number;
-  stalls: Array<{ pair: number; atS: number }>;
 }
 
-export interface LatencySummary {
-  pairs: number;
-  failedPairs: number;
-  setupErrors: Record<string, number>;
+export interface LatencySummary extends PairOutcome {
   windowS: number;
   count: number;
   roundTripsPerS: number;
@@ -89,9 +80,6 @@ export interface LatencySummary {
   dropped: number;
   timeouts: number;
   corrupt: number;
-  closedPairs: number;
-  stalledPairs: number;
-  stalls: Array<{ pair: number; atS: number }>;
 }
 
 export interface ConnectSummary {
@@ -461,9 +449,7 @@ export function mergeThroughput(rs: ThroughputWorkerResult[], windowS: number): 
   const perPair = rs.flatMap((r) => r.perPair.map((n) => n / (r.windowS || windowS)));
   const pp = spread(perPair);
   return {
-    pairs: sum((r) => r.pairs),
-    failedPairs: sum((r) => r.failedPairs),
-    setupErrors: mergeCounts(rs.map((r) => r.setupErrors)),
+    ...mergePairOutcomes(rs),
     windowS: round(windowS, 3),
     packets,
     packetsPerS: round(packets / windowS),
@@ -479,9 +465,6 @@ export function mergeThroughput(rs: ThroughputWorkerResult[], windowS: number): 
     unresolved: sum((r) => r.unresolved),
     acks: sum((r) => r.acks),
     probes: sum((r) => r.probes),
-    closedPairs: sum((r) => r.closedPairs),
-    stalledPairs: sum((r) => r.stalledPairs),
-    stalls: rs.flatMap((r) => r.stalls).slice(0, 50),
   };
 }
 
@@ -491,9 +474,7 @@ export function mergeLatency(rs: LatencyWorkerResult[], windowS: number): Latenc
   const count = sorted.length + sum((r) => r.dropped);
   const us = (x: number) => round(x, 1);
   return {
-    pairs: sum((r) => r.pairs),
-    failedPairs: sum((r) => r.failedPairs),
-    setupErrors: mergeCounts(rs.map((r) => r.setupErrors)),
+    ...mergePairOutcomes(rs),
     windowS: round(windowS, 3),
     count,
     roundTripsPerS: round(count / windowS),
@@ -506,6 +487,16 @@ export function mergeLatency(rs: LatencyWorkerResult[], windowS: number): Latenc
     dropped: sum((r) => r.dropped),
     timeouts: sum((r) => r.timeouts),
     corrupt: sum((r) => r.corrupt),
+  };
+}
+
+/** The workers' pair outcomes as one (stalls listed: at most 50, as each worker's). */
+function mergePairOutcomes(rs: PairOutcome[]): PairOutcome {
+  const sum = (f: (r: PairOutcome) => number) => rs.reduce((a, r) => a + f(r), 0);
+  return {
+    pairs: sum((r) => r.pairs),
+    failedPairs: sum((r) => r.failedPairs),
+    setupErrors: mergeCounts(rs.map((r) => r.setupErrors)),
     closedPairs: sum((r) => r.closedPairs),
     stalledPairs: sum((r) => r.stalledPairs),
     stalls: rs.flatMap((r) => r.stalls).slice(0, 50),

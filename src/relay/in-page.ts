@@ -14,6 +14,7 @@ import { sodiumKeyAgreement } from '../crypto/key-agreement.ts';
 import { boxKeyPair, randomBytes } from '../crypto/random.ts';
 import { loadSodium } from '../crypto/sodium.ts';
 import type { Logger } from '../log.ts';
+import { silentLogger } from '../silent-logger.ts';
 import { Handshaker } from './handshake.ts';
 import { connectInMemory, endedInMemory } from './memory-wire.ts';
 import { RELAY_DEFAULTS, type RelayOptions } from './options.ts';
@@ -50,15 +51,6 @@ export interface InPageRelayOptions {
   keyPair?: { publicKey: Uint8Array; secretKey: Uint8Array };
 }
 
-// log.ts's silentLogger would touch `process` on import; this one is platform-neutral.
-const silent: Logger = {
-  level: 'silent',
-  debugEnabled: false,
-  error() {},
-  warn() {},
-  info() {},
-  debug() {},
-};
 
 export async function startInPageRelay(options: InPageRelayOptions = {}): Promise<InPageRelay> {
   const { wasm } = options;
@@ -81,7 +73,7 @@ export async function startInPageRelay(options: InPageRelayOptions = {}): Promis
     secretKey,
     maxConnections,
     maxPerIp: maxConnections, // every in-page client has its own address anyway
-    logger: options.logger ?? silent,
+    logger: options.logger ?? silentLogger,
     clock: options.clock ?? systemClock,
     autoTimers: options.autoTimers ?? true,
   };

@@ -22,6 +22,16 @@ export interface ClientOptions {
   localAddress?: string;
 }
 
+/** Links two confirmed clients (mutual routing requests, both notified); returns each side's conn id. */
+export async function linkClients<A extends RelayClient, B extends RelayClient>(a: A, b: B) {
+  const aUp = a.waitFor('connectNotification');
+  const bUp = b.waitFor('connectNotification');
+  a.routingRequest(b.publicKey);
+  b.routingRequest(a.publicKey);
+  const [na, nb] = await Promise.all([aUp, bUp]);
+  return { a, b, aId: na.connId, bId: nb.connId };
+}
+
 export async function testRelay(overrides: Partial<RelayOptions> = {}) {
   const keys = sodium.crypto_box_keypair();
   const clock = new ManualClock(1_000_000);
@@ -77,14 +87,7 @@ export async function testRelay(overrides: Partial<RelayOptions> = {}) {
     },
     /** Two confirmed clients linked to each other; returns each side's conn id. */
     async linkedPair() {
-      const a = await this.connected();
-      const b = await this.connected();
-      const aUp = a.waitFor('connectNotification');
-      const bUp = b.waitFor('connectNotification');
-      a.routingRequest(b.publicKey);
-      b.routingRequest(a.publicKey);
-      const [na, nb] = await Promise.all([aUp, bUp]);
-      return { a, b, aId: na.connId, bId: nb.connId };
+      return linkClients(await this.connected(), await this.connected());
     },
     /** A raw socket, for bytes no client would send. */
     raw(): Promise<Socket> {
