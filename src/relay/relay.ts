@@ -9,7 +9,7 @@ import { ActionKind, CloseReason, closeReasonName, ConnectionState, INPUT_AREA_S
 import { MAX_PLAINTEXT_SIZE, type FrameBox } from '../crypto/box.ts';
 import type { RelayOptions } from './options.ts';
 import type { Handshaker } from './handshake.ts';
-import { OutputBatcher } from './output.ts';
+import { DEFAULT_FLUSH_AT_BYTES, OutputBatcher } from './output.ts';
 import { Session } from './session.ts';
 import type { Wire } from './wire.ts';
 import { RelayStats } from './stats.ts';
@@ -24,7 +24,7 @@ export class Relay {
   readonly stats = new RelayStats();
   private readonly sessions: (Session | undefined)[] = [];
   private readonly perAddress = new Map<string, number>();
-  private readonly output = new OutputBatcher();
+  private readonly output: OutputBatcher;
   private readonly action: Action = { kind: 0, priority: false, reason: 0, slot: 0, ptr: 0, len: 0 };
   private readonly deferredCloses: Session[] = [];
   private performing = false;
@@ -36,7 +36,9 @@ export class Relay {
     private readonly box: FrameBox,
     private readonly handshaker: Handshaker,
     private readonly options: RelayOptions,
-  ) {}
+  ) {
+    this.output = new OutputBatcher(Math.min(DEFAULT_FLUSH_AT_BYTES, Math.floor(options.dropAboveBytes / 2)));
+  }
 
   useUdp(udp: UdpRequests): void {
     this.udp = udp;

@@ -6,6 +6,8 @@ export class Session {
   alive = true;
   /** Bytes of frames gathered for this connection during the current turn (see output.ts). */
   turnBytes = 0;
+  /** On the batcher's list of sessions with output this turn. */
+  batched = false;
   turnBuffer: Uint8Array | null = null;
   turnFill = 0;
 
