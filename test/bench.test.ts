@@ -7,7 +7,7 @@ import * as assert from 'uvu/assert';
 import { parseBenchArgs } from '../src/bench/args.ts';
 import { type CompareReport, figures } from '../src/bench/compare.ts';
 import { formatResult } from '../src/bench/format.ts';
-import { benchOptions, type Workload } from '../src/bench/options.ts';
+import { benchOptions, defaultThreads, type Workload } from '../src/bench/options.ts';
 import { crc32, crc32Js, MAX_PAYLOAD_SIZE, MIN_PAYLOAD_SIZE, PayloadKind, PayloadWriter, readPayload } from '../src/bench/payload.ts';
 import { formatCompare, renderHtml } from '../src/bench/report.ts';
 import { bootstrapdVersion } from '../src/bench/relays.ts';
@@ -95,6 +95,14 @@ test('toxrelay bench is dispatched with its own arguments, --help included', () 
     ['--compare', '--port', '1'],
   ];
   for (const args of bad) assert.throws(() => parseBenchArgs(args), (e: unknown) => e instanceof CliError && !/\n/.test((e as Error).message), args.join(' '));
+});
+
+test('default workers: one per CPU, less one for a relay on this machine', () => {
+  assert.is(defaultThreads('127.0.0.1', 2), 1);
+  assert.is(defaultThreads('::1', 8), 7);
+  assert.is(defaultThreads('localhost', 1), 1, 'never none');
+  assert.is(defaultThreads('192.0.2.7', 2), 2, 'a remote relay has CPUs of its own');
+  assert.is(benchOptions({ host: '127.0.0.1', port: 1, keyHex: KEY, workload: 'throughput' }).threads, defaultThreads('127.0.0.1'));
 });
 
 test('workers: threads by default, processes above 9,000 sockets (one process has 20,000 fds)', () => {

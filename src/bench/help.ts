@@ -38,7 +38,8 @@ Load:
   --hold S            connect: seconds every connection is held idle before the memory is read (default: ${d.holdS})
 
 Bench:
-  --threads N         worker threads (default: the cores, here ${defaultThreads()}; 0 = no workers)
+  --threads N         worker threads (default: one per CPU, less one when the relay is on this
+                      machine, here ${defaultThreads()}; 0 = no workers)
   --processes N       worker processes instead of threads. Threads share one process's file
                       descriptors, so above ${AUTO_PROCESSES_ABOVE} sockets the bench uses processes by itself
                       (at most ${SOCKETS_PER_PROCESS} sockets each).

@@ -88,8 +88,14 @@ export const SOCKETS_PER_PROCESS = 8_000;
 /** Above this many sockets in all, the bench switches from threads to processes by itself. */
 export const AUTO_PROCESSES_ABOVE = 9_000;
 
-export function defaultThreads(): number {
-  return Math.max(1, availableParallelism());
+/**
+ * Bench workers by default: one per CPU, less one when the relay runs on this machine (a loopback
+ * target), since the relays measured relay on one thread. A bench thread that competes with the
+ * relay for a CPU costs both: on 2 vCPUs one worker beat two by 8-20 % in packets/s, 25-35 % in
+ * handshakes/s, and gave a lower RTT p99 (docs/PERFORMANCE.md).
+ */
+export function defaultThreads(host: string = BENCH_DEFAULTS.host, cpus: number = availableParallelism()): number {
+  return Math.max(1, isLoopback(host) ? cpus - 1 : cpus);
 }
 
 export function isLoopback(host: string): boolean {
@@ -107,7 +113,7 @@ export function benchOptions(partial: Partial<BenchOptions> & Target & { workloa
     connections: BENCH_DEFAULTS.connections,
     concurrency: BENCH_DEFAULTS.concurrency,
     holdS: BENCH_DEFAULTS.holdS,
-    threads: defaultThreads(),
+    threads: defaultThreads(partial.host),
     processes: BENCH_DEFAULTS.processes,
     perSource: BENCH_DEFAULTS.perSource,
     stallS: BENCH_DEFAULTS.stallS,

@@ -530,13 +530,16 @@ function addWarnings(r: BenchResult, o: BenchOptions): void {
   if (c) {
     const n = r.workers.count;
     const what = r.workers.mode === 'processes' ? 'processes' : 'threads';
-    if (c.limited) {
+    const machineFull = c.machineBusy !== undefined && c.machineBusy >= BUSY_LIMIT;
+    if (c.limited && !machineFull) {
       w.push(`the bench used ${pct(c.utilization)} of its ${n} worker ${what}' CPU: the bench, not the relay, is probably the limit (try more --threads)`);
-    } else if (c.maxWorkerUtilization >= BUSY_LIMIT) {
+    } else if (!c.limited && c.maxWorkerUtilization >= BUSY_LIMIT) {
       w.push(`a bench worker was ${pct(c.maxWorkerUtilization)} busy: the load is uneven or too few workers`);
     }
-    if (c.machineBusy !== undefined && c.machineBusy >= BUSY_LIMIT) {
-      w.push(`the machine's CPUs were ${pct(c.machineBusy)} busy: bench and relay competed for them, so the figures are the machine's limit`);
+    if (machineFull) {
+      // More workers would only take CPU from the relay: on a full machine, advice to add some misleads.
+      const also = c.limited ? `; the bench's ${n} worker ${what} were ${pct(c.utilization)} busy` : '';
+      w.push(`the machine's CPUs were ${pct(c.machineBusy!)} busy: bench and relay competed for them, so the figures are the machine's limit${also}`);
     }
   }
   const t = r.throughput;
