@@ -31,8 +31,8 @@ export const CONTROL_PAYLOAD_SIZE = MIN_PAYLOAD_SIZE;
 
 let table: Uint32Array | undefined;
 
-/** CRC-32 (ISO-HDLC, as zlib and gzip) in JavaScript: the fallback of crc32(). */
-export function crc32Js(bytes: Uint8Array, crc = 0): number {
+/** CRC-32 (ISO-HDLC, as zlib and gzip) of bytes[from, to) in JavaScript: the fallback of crc32(). */
+export function crc32Js(bytes: Uint8Array, crc = 0, from = 0, to = bytes.length): number {
   if (!table) {
     table = new Uint32Array(256);
     for (let n = 0; n < 256; n++) {
@@ -42,7 +42,7 @@ export function crc32Js(bytes: Uint8Array, crc = 0): number {
     }
   }
   let c = ~crc;
-  for (let i = 0; i < bytes.length; i++) c = table[(c ^ bytes[i]!) & 0xff]! ^ (c >>> 8);
+  for (let i = from; i < to; i++) c = table[(c ^ bytes[i]!) & 0xff]! ^ (c >>> 8);
   return ~c >>> 0;
 }
 
@@ -51,10 +51,10 @@ const nativeCrc32 = (zlib as { crc32?: (data: Uint8Array, value?: number) => num
 /** Below this many bytes the table beats zlib.crc32's call overhead (the 5-byte header per packet). */
 const NATIVE_CRC_FROM = 64;
 
-/** Continues a CRC-32 over bytes[from, to). */
+/** Continues a CRC-32 over bytes[from, to); a short range (every packet's header) makes no view. */
 export function crc32(bytes: Uint8Array, from = 0, to = bytes.length, crc = 0): number {
-  const part = bytes.subarray(from, to);
-  return nativeCrc32 && part.length >= NATIVE_CRC_FROM ? nativeCrc32(part, crc) : crc32Js(part, crc);
+  if (nativeCrc32 && to - from >= NATIVE_CRC_FROM) return nativeCrc32(bytes.subarray(from, to), crc);
+  return crc32Js(bytes, crc, from, to);
 }
 
 /** The fill of a payload of `size` bytes, and its CRC-32: one per size, made on first use. */

@@ -63,6 +63,8 @@ class Pair {
   a!: Side;
   b!: Side;
   lastProgressAt = 0;
+  /** Data arrived since the last tick, which stamps lastProgressAt (no clock read per packet). */
+  progressed = false;
   stalledNow = false;
   stalledAtS: number | undefined;
   markRx = 0;
@@ -213,10 +215,9 @@ export class ThroughputRun implements WorkerRun {
       side.corrupt++;
       return;
     }
-    const now = performance.now();
     switch (payload.kind) {
       case PayloadKind.DATA: {
-        side.pair.lastProgressAt = now;
+        side.pair.progressed = true;
         if (payload.seq < side.expected) {
           side.outOfOrder++;
           return;
@@ -228,13 +229,15 @@ export class ThroughputRun implements WorkerRun {
         if (++side.unacked >= this.ackEvery) this.wantAck(side);
         return;
       }
-      case PayloadKind.ACK:
+      case PayloadKind.ACK: {
+        const now = performance.now();
         side.pair.lastProgressAt = now;
         side.lastAckRxAt = now;
         if (payload.seq > side.acked) side.acked = Math.min(payload.seq, side.nextSeq);
         this.dirty.add(side);
         this.scheduleFlush();
         return;
+      }
       case PayloadKind.PROBE:
         if (payload.seq > side.expected) {
           side.lost += payload.seq - side.expected;
@@ -313,6 +316,10 @@ export class ThroughputRun implements WorkerRun {
           this.dirty.add(side);
           this.scheduleFlush();
         }
+      }
+      if (pair.progressed) {
+        pair.progressed = false;
+        pair.lastProgressAt = now;
       }
       if (this.sending) {
         const stalled = !pair.closed && now - pair.lastProgressAt >= this.job.stallMs;

@@ -419,7 +419,7 @@ export class RelayClient {
   private handlePlaintext(plaintext: Uint8Array): void {
     // A relay sends nothing to a connection it has not confirmed.
     if (this.currentState === 'handshaken') this.currentState = 'confirmed';
-    this.events.emit('packet', { plaintext });
+    if (this.events.has('packet')) this.events.emit('packet', { plaintext });
     if (this.closeEvent) return; // a listener closed the client
     let packet: ServerPacket;
     try {
