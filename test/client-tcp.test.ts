@@ -3,6 +3,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { connectSocket, connectTcp, tcpTransport } from '../src/client/tcp.ts';
+import { timed } from './support/process.ts';
 
 async function listen(onSocket: (socket: Socket) => void): Promise<{ server: Server; port: number }> {
   const server = createServer(onSocket);
@@ -101,6 +102,46 @@ test('cork/uncork: the corked writes leave in one write at uncork; batch() does 
   assert.equal([...Buffer.concat(peerGot)], [1, 2, 2, 3, 4], 'the peer got everything, in order');
   server.close();
 });
+
+test('gathered writes reuse their buffer only once the kernel took them: a peer that stops reading gets every byte intact', timed(async () => {
+  let peer!: Socket;
+  const { server, port } = await listen((socket) => {
+    peer = socket;
+    socket.pause();
+  });
+  const socket = await connectSocket('127.0.0.1', port);
+  const transport = tcpTransport(socket);
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  // Far more than loopback's kernel buffers hold, in corked bursts with a distinct byte each.
+  const BURSTS = 600;
+  const PIECE = 1000;
+  for (let burst = 0; burst < BURSTS; burst++) {
+    transport.cork!();
+    for (let k = 0; k < 16; k++) transport.write(new Uint8Array(PIECE).fill((burst * 16 + k) & 0xff));
+    transport.uncork!();
+    if (burst % 50 === 49) await endOfTurn();
+  }
+  assert.ok(socket.writableLength > 0, 'the kernel filled up, so some writes are still queued');
+  const got: Buffer[] = [];
+  let total = 0;
+  const all = new Promise<void>((resolve) =>
+    peer.on('data', (b) => {
+      got.push(b);
+      total += b.length;
+      if (total === BURSTS * 16 * PIECE) resolve();
+    }),
+  );
+  peer.resume();
+  await all;
+  const bytes = Buffer.concat(got);
+  for (let piece = 0; piece < BURSTS * 16; piece++) {
+    const at = piece * PIECE;
+    const want = piece & 0xff;
+    if (bytes[at] !== want || bytes[at + PIECE - 1] !== want) assert.unreachable(`piece ${piece} was overwritten`);
+  }
+  transport.close();
+  server.close();
+}, 30_000));
 
 test('a remote close calls onClose once, even when set afterwards', async () => {
   const { server, port } = await listen((socket) => socket.end());

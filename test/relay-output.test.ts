@@ -83,4 +83,39 @@ test('a threshold below one frame writes every frame at once and still ends the 
   assert.is(a.wire.writes.length, 3);
 });
 
+/** A wire that lends: it says whether it is done with each write (like TCP when the kernel took it all). */
+class LendingWire extends RecordingWire {
+  keep = false;
+  readonly kept: Uint8Array[] = [];
+  readonly arrays = new Set<ArrayBufferLike>();
+  writeBorrowed(bytes: Uint8Array): boolean {
+    this.write(bytes);
+    this.arrays.add(bytes.buffer);
+    if (this.keep) this.kept.push(bytes);
+    return !this.keep;
+  }
+}
+
+test('a wire that gives the bytes back gets the same buffer turn after turn; one that keeps them never sees them change', async () => {
+  const batcher = new OutputBatcher(1024);
+  const wire = new LendingWire();
+  const s = new Session(0, wire);
+  for (let turn = 1; turn <= 3; turn++) {
+    batcher.append(s, frame(turn, 100));
+    await nextTurn();
+  }
+  assert.is(wire.writes.length, 3);
+  assert.is(wire.arrays.size, 1, 'one gathering buffer for every write');
+
+  wire.keep = true;
+  batcher.append(s, frame(7, 50));
+  await nextTurn();
+  const held = wire.kept[0]!;
+  wire.keep = false;
+  batcher.append(s, frame(8, 50));
+  await nextTurn();
+  assert.equal([...held], [...frame(7, 50)], 'bytes the wire kept are not reused');
+  assert.equal(wire.writes.at(-1), [...frame(8, 50)]);
+});
+
 test.run();

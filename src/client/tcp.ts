@@ -7,8 +7,6 @@ import type { Transport } from './transport.ts';
 
 /** The first per-turn output buffer: a burst of frames fits without regrowing. */
 const MIN_TURN_BUFFER = 16 * 1024;
-/** Up to this many gathered bytes are copied out (pooled) rather than handing the buffer over. */
-const SMALL_FLUSH = 4096;
 
 class TcpTransport extends HeldStream implements Transport {
   private error: Error | undefined;
@@ -86,14 +84,11 @@ class TcpTransport extends HeldStream implements Transport {
     const gathered = this.out!.subarray(0, this.outUsed);
     this.outUsed = 0;
     if (this.socket.destroyed || this.socket.writableEnded) return;
-    if (gathered.length <= SMALL_FLUSH) {
-      // A few frames: an exact copy from Node's pool, and the buffer is kept for the next turn.
-      this.socket.write(Buffer.from(gathered));
-      return;
-    }
-    // The socket keeps the buffer until the kernel has taken it: the next turn gets a new one.
-    this.out = null;
     this.socket.write(gathered);
+    // Node calls a write that libuv completed at once back before write() returns, emptying the
+    // queue: the kernel has the bytes and the buffer serves the next turn (no allocation per
+    // flush). Anything still queued (a partial write, a full kernel buffer) holds the buffer.
+    if (this.socket.writableLength !== 0) this.out = null;
   }
 
   close(): void {

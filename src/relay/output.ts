@@ -1,7 +1,12 @@
 // Outgoing frames, batched: during a turn of the event loop every sealed frame is copied into
-// one arena and logged against its session; at the end of the turn each session gets a single
-// buffer with all its frames and a single write. The arena is reused turn after turn, and a slow
+// one arena and chained to its session's list; at the end of the turn each session's frames are
+// gathered into one buffer and written at once. The arena is reused turn after turn, and a slow
 // reader holds on to nothing but its own bytes.
+//
+// The gathering buffer is reused too when the wire can tell that the kernel took the bytes at
+// once (Wire.writeBorrowed; TCP can): in a steady flow no buffer is allocated per write, which
+// spares the allocation and the garbage collection of every relayed byte. A wire that keeps what
+// it is given (WebSocket, the in-page wire) gets a buffer of its own per write.
 //
 // Platform-neutral: in Node the arena and the batches are Buffers (Buffer.copy and the pooled
 // Buffer.allocUnsafe, as fast as it gets); in a browser (the in-page relay) plain Uint8Arrays.
@@ -14,6 +19,7 @@ const NodeBuffer: typeof Buffer | undefined = (globalThis as { Buffer?: typeof B
 
 const ARENA_SIZE = 1 << 20;
 const MAX_FRAMES = 1 << 15;
+const NO_FRAME = -1;
 /**
  * A session's batch is handed to the kernel once it reaches this size, the others stay batched.
  * Bigger batches mean fewer writes (each costs ~20-40 µs of kernel time on loopback, whatever its
@@ -28,9 +34,12 @@ export class OutputBatcher {
   private used = 0;
   private readonly frameOffsets = new Int32Array(MAX_FRAMES);
   private readonly frameLengths = new Int32Array(MAX_FRAMES);
-  private readonly frameSessions: (Session | null)[] = new Array(MAX_FRAMES).fill(null);
+  /** The next frame of the same session, or NO_FRAME: each session's frames form a list. */
+  private readonly frameNext = new Int32Array(MAX_FRAMES);
   private frameCount = 0;
   private readonly dirty: Session[] = [];
+  /** Gathering buffer for wires that give it back (writeBorrowed); replaced when one keeps it. */
+  private scratch: Uint8Array | null = null;
   private scheduled = false;
   private readonly flushNow = () => this.flush();
 
@@ -42,58 +51,57 @@ export class OutputBatcher {
     const i = this.frameCount++;
     this.frameOffsets[i] = this.used;
     this.frameLengths[i] = frame.length;
-    this.frameSessions[i] = session;
+    this.frameNext[i] = NO_FRAME;
     this.used += frame.length;
     if (!session.batched) {
       session.batched = true;
       this.dirty.push(session);
     }
+    if (session.firstFrame === NO_FRAME) session.firstFrame = i;
+    else this.frameNext[session.lastFrame] = i;
+    session.lastFrame = i;
     session.turnBytes += frame.length;
     if (!this.scheduled) {
       this.scheduled = true;
       atEndOfTurn(this.flushNow);
     }
-    if (session.turnBytes >= this.flushAtBytes) this.flushSession(session);
-  }
-
-  /** Writes one session's frames now; the other sessions' stay batched until the end of the turn. */
-  private flushSession(session: Session): void {
-    const buffer = this.allocate(session.turnBytes);
-    let fill = 0;
-    for (let i = 0; i < this.frameCount; i++) {
-      if (this.frameSessions[i] !== session) continue;
-      this.frameSessions[i] = null;
-      fill += this.copyOut(i, buffer, fill);
-    }
-    session.turnBytes = 0;
-    if (session.alive) session.wire.write(buffer);
+    if (session.turnBytes >= this.flushAtBytes) this.write(session);
   }
 
   flush(): void {
     this.scheduled = false;
     for (const s of this.dirty) {
-      if (s.alive && s.turnBytes > 0) {
-        s.turnBuffer = this.allocate(s.turnBytes);
-        s.turnFill = 0;
-      }
-    }
-    for (let i = 0; i < this.frameCount; i++) {
-      const s = this.frameSessions[i];
-      if (!s) continue; // already written by flushSession()
-      this.frameSessions[i] = null;
-      if (!s.turnBuffer) continue; // closed during the turn: the frame is discarded
-      s.turnFill += this.copyOut(i, s.turnBuffer, s.turnFill);
-    }
-    for (const s of this.dirty) {
-      const buffer = s.turnBuffer;
-      s.turnBuffer = null;
-      s.turnBytes = 0;
+      this.write(s);
       s.batched = false;
-      if (buffer && s.alive) s.wire.write(buffer);
     }
     this.dirty.length = 0;
     this.frameCount = 0;
     this.used = 0;
+  }
+
+  /** Gathers one session's batched frames and writes them; a closed session's are discarded. */
+  private write(session: Session): void {
+    const size = session.turnBytes;
+    const first = session.firstFrame;
+    session.turnBytes = 0;
+    session.firstFrame = NO_FRAME;
+    if (first === NO_FRAME || !session.alive) return;
+    const wire = session.wire;
+    const borrow = wire.writeBorrowed !== undefined;
+    const buffer = borrow ? this.scratchOf(size) : this.allocate(size);
+    let fill = 0;
+    for (let i = first; i !== NO_FRAME; i = this.frameNext[i]!) fill += this.copyOut(i, buffer, fill);
+    if (!borrow) {
+      wire.write(buffer);
+      return;
+    }
+    const bytes = buffer.length === size ? buffer : buffer.subarray(0, size);
+    if (!wire.writeBorrowed!(bytes)) this.scratch = null; // the wire keeps it: gather into a new one
+  }
+
+  private scratchOf(size: number): Uint8Array {
+    if (!this.scratch || this.scratch.length < size) this.scratch = this.allocate(Math.max(size, DEFAULT_FLUSH_AT_BYTES * 2));
+    return this.scratch;
   }
 
   private allocate(size: number): Uint8Array {

@@ -8,8 +8,9 @@ export class Session {
   turnBytes = 0;
   /** On the batcher's list of sessions with output this turn. */
   batched = false;
-  turnBuffer: Uint8Array | null = null;
-  turnFill = 0;
+  /** This turn's frames in the batcher's arena: a list from firstFrame to lastFrame (-1: none). */
+  firstFrame = -1;
+  lastFrame = -1;
 
   constructor(
     readonly slot: number,

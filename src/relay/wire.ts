@@ -9,6 +9,11 @@ export interface Wire {
    * relay's output is a Buffer (a Uint8Array); elsewhere a plain Uint8Array.
    */
   write(bytes: Uint8Array): void;
+  /**
+   * Optional: writes bytes the caller wants to reuse. Returns true when the wire is done with
+   * them already (the kernel took them all), false when it keeps them as write() does.
+   */
+  writeBorrowed?(bytes: Uint8Array): boolean;
   /** Bytes accepted by write() and not yet handed to the kernel. */
   pendingBytes(): number;
   /** Closes at once, discarding anything unsent. */
@@ -45,6 +50,12 @@ export class TcpWire implements Wire {
   }
   write(bytes: Uint8Array): void {
     this.socket.write(bytes);
+  }
+  writeBorrowed(bytes: Uint8Array): boolean {
+    this.socket.write(bytes);
+    // Node calls a write that libuv completed at once back before returning, emptying the
+    // queue; anything still queued (a partial write, a full kernel buffer) holds `bytes`.
+    return this.socket.writableLength === 0;
   }
   pendingBytes(): number {
     return this.socket.writableLength;
