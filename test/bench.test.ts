@@ -106,14 +106,15 @@ test('default workers: one per CPU, less one for a relay on this machine', () =>
   assert.is(benchOptions({ host: '127.0.0.1', port: 1, keyHex: KEY, workload: 'throughput' }).threads, defaultThreads('127.0.0.1'));
 });
 
-test('workers: threads by default, processes above 9,000 sockets (one process has 20,000 fds)', () => {
+test('workers: threads by default, processes above 15,000 sockets (one process has 20,000 fds)', () => {
   const base = { host: '127.0.0.1', port: 1, keyHex: KEY, threads: 2 };
   assert.equal(planWorkers(benchOptions({ ...base, workload: 'throughput', pairs: 101 })), { mode: 'threads', shares: [51, 50] });
   assert.equal(planWorkers(benchOptions({ ...base, workload: 'latency', pairs: 1 })), { mode: 'threads', shares: [1] });
-  const many = planWorkers(benchOptions({ ...base, workload: 'connect', connections: 20_000 }));
+  assert.equal(planWorkers(benchOptions({ ...base, workload: 'connect', connections: 10_000 })), { mode: 'threads', shares: [5000, 5000] });
+  const many = planWorkers(benchOptions({ ...base, workload: 'connect', connections: 40_000 }));
   assert.is(many.mode, 'processes');
   assert.is(many.shares.length, 3);
-  assert.ok(many.shares.every((n) => n <= 8000));
+  assert.ok(many.shares.every((n) => n <= 15_000));
   assert.is(planWorkers(benchOptions({ ...base, workload: 'connect', processes: 1 })).mode, 'processes');
   assert.is(planWorkers(benchOptions({ ...base, workload: 'connect', threads: 0 })).mode, 'inline');
 });

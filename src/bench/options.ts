@@ -83,10 +83,16 @@ export const BENCH_LIMITS = {
   timeoutS: 3600,
 } as const;
 
-/** Sockets one worker process may hold: the fd limit here is 20,000 per process, shared by its threads. */
-export const SOCKETS_PER_PROCESS = 8_000;
-/** Above this many sockets in all, the bench switches from threads to processes by itself. */
-export const AUTO_PROCESSES_ABOVE = 9_000;
+/**
+ * Sockets one worker process may hold: the fd limit here is 20,000 per process, shared by its
+ * threads, and 5,000 are left for everything else a process opens.
+ */
+export const SOCKETS_PER_PROCESS = 15_000;
+/**
+ * Above this many sockets in all, the bench switches from threads to processes by itself. Not
+ * lower: extra worker processes compete with a relay on the same machine for its CPUs.
+ */
+export const AUTO_PROCESSES_ABOVE = SOCKETS_PER_PROCESS;
 
 /**
  * Bench workers by default: one per CPU, less one when the relay runs on this machine (a loopback
