@@ -188,16 +188,21 @@ test(
 test(
   'connect: every connection opens, is held and still answers after the hold; memory per connection reported',
   timed(async () => {
-    const r = await bench('connect', { connections: 50, concurrency: 16, holdS: 0.2, threads: 2 });
+    const r = await bench('connect', { connections: 50, concurrency: 16, holdS: 0.2, threads: 2, warmupS: 5 });
     assert.equal(r.errors, []);
     const k = r.connect!;
     assert.is(k.requested, 50);
     assert.is(k.ok, 50);
     assert.is(k.failed, 0);
     assert.is(k.alive, 50);
+    assert.is(k.warmedUp, 50, 'each worker first opened and closed as many as it then measured');
     assert.ok(k.handshakesPerS > 0);
     assert.ok(r.server?.bytesPerConnection !== undefined);
     assert.is(r.workers.count, 2);
+    assert.match(formatResult(r), /warm-up +50 connections opened and closed/);
+    const cold = await bench('connect', { connections: 5, holdS: 0, warmupS: 0 });
+    assert.is(cold.connect!.warmedUp, 0);
+    assert.is(cold.connect!.ok, 5);
   }),
 );
 
@@ -222,6 +227,7 @@ test(
     assert.is(r.connect!.ok, 0);
     assert.is(r.connect!.failed, 5);
     assert.match(r.warnings.join('\n'), /5 connection\(s\) failed: ECONNREFUSED/);
+    assert.is(r.connect!.warmedUp, 0, 'the warm-up stopped at its first failure and counted nothing');
     assert.equal(r.errors, ['no connection could be opened']);
   }),
 );

@@ -3,6 +3,10 @@
 // generated during set-up, so the measured phase is the relay's work, not key generation. After
 // the hold, each held connection must answer one more ping (alive), then all are closed. Each
 // hello is built in set-up too: a connection then costs the bench one X25519, the relay three.
+// Set-up ends with a warm-up, as the other workloads have one: up to WARMUP_CONNECTIONS are
+// opened and closed again (within the warm-up time, stopping at the first failure), so that the
+// measured connections meet a relay past its JIT's warm-up, and the memory baseline, read after
+// set-up, includes what the relay keeps from it.
 
 import { performance } from 'node:perf_hooks';
 import { createHello } from '../client/handshake.ts';
@@ -11,25 +15,54 @@ import { type BenchClient, benchKeyAgreement, closeClient, countInto, failureRea
 import type { ConnectWorkerResult, Progress, WorkerJob } from './messages.ts';
 import { CpuMeter, type WorkerRun } from './worker-run.ts';
 
+/** Warm-up connections of one worker, at most (and at most its share of measured ones). */
+export const WARMUP_CONNECTIONS = 500;
+/** After the warm-up's connections are closed, time for the relay to notice before the measured ones. */
+const CLOSE_SETTLE_MS = 200;
+
 export class ConnectRun implements WorkerRun {
   private identities: PreparedIdentity[] = [];
   private readonly held: BenchClient[] = [];
   private readonly failures: Record<string, number> = {};
   private readonly openMs: number[] = [];
   private failed = 0;
+  private warmedUp = 0;
   private stopping = false;
   private readonly cpu = new CpuMeter();
   private cpuSample: ConnectWorkerResult['cpu'] | undefined;
 
   constructor(private readonly job: WorkerJob) {}
 
-  setup(): Promise<void> {
+  async setup(): Promise<void> {
     const serverKey = hexToBytes(this.job.target.keyHex);
-    for (let i = 0; i < this.job.count; i++) {
-      const keyPair = generateKeyPair();
-      this.identities.push({ keyPair, hello: createHello(keyPair, serverKey, benchKeyAgreement()) });
-    }
-    return Promise.resolve();
+    this.identities = prepareIdentities(this.job.count, serverKey);
+    await this.warmUp(serverKey);
+  }
+
+  private async warmUp(serverKey: Uint8Array): Promise<void> {
+    const count = Math.min(WARMUP_CONNECTIONS, this.job.count);
+    if (this.job.warmupMs <= 0 || count === 0) return;
+    const identities = prepareIdentities(count, serverKey);
+    const opened: BenchClient[] = [];
+    let failed = false;
+    const deadline = performance.now() + this.job.warmupMs;
+    await forEachLimit(
+      count,
+      this.job.concurrency,
+      async (i) => {
+        if (failed || performance.now() >= deadline) return;
+        try {
+          const local = sourceFor(this.job.target, this.job.perSource, this.job.firstSocket + i);
+          opened.push(await openClient(this.job.target, serverKey, local, this.job.stepTimeoutMs, identities[i]));
+        } catch {
+          failed = true; // the measured phase will meet the same trouble and report it
+        }
+      },
+      this.job.warmupMs + this.job.stepTimeoutMs,
+    );
+    this.warmedUp = opened.length;
+    for (const c of opened) closeClient(c);
+    await new Promise((resolve) => setTimeout(resolve, CLOSE_SETTLE_MS));
   }
 
   async go(): Promise<{ ok: number; failed: number }> {
@@ -85,6 +118,7 @@ export class ConnectRun implements WorkerRun {
       openMs: this.openMs,
       alive,
       checked: this.held.length,
+      warmedUp: this.warmedUp,
       cpu: this.cpuSample ?? this.cpu.stop(),
     };
   }
@@ -97,4 +131,11 @@ export class ConnectRun implements WorkerRun {
     this.stopping = true;
     for (const c of this.held) closeClient(c);
   }
+}
+
+function prepareIdentities(count: number, serverKey: Uint8Array): PreparedIdentity[] {
+  return Array.from({ length: count }, () => {
+    const keyPair = generateKeyPair();
+    return { keyPair, hello: createHello(keyPair, serverKey, benchKeyAgreement()) };
+  });
 }

@@ -58,6 +58,7 @@ export function formatResult(r: BenchResult): string {
     if (k.openMs) lines.push(['open time', `p50 ${num(k.openMs.p50, 1)} ms, p90 ${num(k.openMs.p90, 1)}, p99 ${num(k.openMs.p99, 1)}, max ${num(k.openMs.max, 1)}`]);
     lines.push(['failed', k.failed === 0 ? '0' : `${num(k.failed)} (${describeCounts(k.failures)})`]);
     lines.push(['alive after hold', `${num(k.alive)} of ${num(k.checked)}`]);
+    if (k.warmedUp > 0) lines.push(['warm-up', `${num(k.warmedUp)} connections opened and closed before these`]);
   }
   const s = r.server;
   if (s) {

@@ -1,5 +1,6 @@
 // The text of `toxrelay bench --help`. Defaults are read from the code that applies them.
 import { DEFAULT_BOOTSTRAPD, DEFAULT_OUT_DIR } from './args.ts';
+import { WARMUP_CONNECTIONS } from './connect.ts';
 import { AUTO_PROCESSES_ABOVE, BENCH_DEFAULTS as d, defaultThreads, SOCKETS_PER_PROCESS } from './options.ts';
 import { MAX_PAYLOAD_SIZE, MIN_PAYLOAD_SIZE } from './payload.ts';
 
@@ -33,6 +34,8 @@ Load:
   --size B            payload bytes per data packet, ${MIN_PAYLOAD_SIZE}..${MAX_PAYLOAD_SIZE} (default: ${d.size})
   --window W          throughput: packets in flight per side (default: ${d.window})
   --duration S        measured seconds (default: ${d.durationS}), after --warmup S (default: ${d.warmupS})
+                      connect: up to --warmup S of connections (at most ${WARMUP_CONNECTIONS} per worker) opened
+                      and closed before the measured ones; 0 = none
   --connections C     connect: connections (default: ${d.connections})
   --concurrency K     connect: connections opening at once (default: ${d.concurrency})
   --hold S            connect: seconds every connection is held idle before the memory is read (default: ${d.holdS})

@@ -35,6 +35,8 @@ export interface WorkerJob {
   stepTimeoutMs: number;
   /** Set-up (pairs) or opening (connect) as a whole ends by then: what is not up counts as failed. */
   phaseTimeoutMs: number;
+  /** Connect: the longest the warm-up (connections opened and closed before measuring) may take; 0: none. */
+  warmupMs: number;
 }
 
 /** Counters so far, for the progress line. */
@@ -119,6 +121,8 @@ export interface ConnectWorkerResult {
   /** Held connections that still answered a ping after the hold, of `checked`. */
   alive: number;
   checked: number;
+  /** Connections opened and closed again during the warm-up, before the measured ones. */
+  warmedUp: number;
   cpu: CpuSample;
 }
 

@@ -215,7 +215,7 @@ export function renderHtml(report: CompareReport): string {
     table([
       ['throughput', esc(`${b.throughputPairs} pairs, ${b.size}-byte payloads, window ${b.window}, ${b.durationS} s after ${b.warmupS} s warm-up`)],
       ['latency', esc(`${b.latencyPairs} pair(s), ${b.size}-byte payloads, ${b.durationS} s after ${b.warmupS} s warm-up`)],
-      ['connect', esc(`${b.connections} connections, ${b.concurrency} at once, held ${b.holdS} s`)],
+      ['connect', esc(`${b.connections} connections, ${b.concurrency} at once, held ${b.holdS} s, after up to ${b.warmupS} s of warm-up connections`)],
       ['bench', esc(`${b.threads} worker threads (processes: ${b.processes || 'auto'}), ${b.perSource} sockets per source address, stall ${b.stallS} s`)],
     ]),
   );
@@ -273,6 +273,6 @@ function describeWorkload(workload: string, report: CompareReport): string {
     case 'latency':
       return `${b.latencyPairs} pair(s) ping-ponging one ${b.size}-byte payload at a time, for ${b.durationS} s after ${b.warmupS} s.`;
     default:
-      return `${b.connections} connections (TCP, handshake, confirming ping), ${b.concurrency} at once, then held idle for ${b.holdS} s.`;
+      return `${b.connections} connections (TCP, handshake, confirming ping), ${b.concurrency} at once, then held idle for ${b.holdS} s; before them, up to ${b.warmupS} s of connections opened and closed to warm the relay up.`;
   }
 }

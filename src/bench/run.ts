@@ -94,6 +94,8 @@ export interface ConnectSummary {
   /** Held connections that answered a ping after the hold, of those checked. */
   alive: number;
   checked: number;
+  /** Connections opened and closed before the measured ones, to warm the relay up (not counted). */
+  warmedUp: number;
 }
 
 export interface ServerSummary {
@@ -316,6 +318,7 @@ export async function runBench(o: BenchOptions, hooks: BenchHooks = {}): Promise
         stepTimeoutMs,
         // The worker gives up a little before the coordinator stops waiting, so its counts arrive.
         phaseTimeoutMs: Math.max(500, timeoutMs - Math.min(5000, timeoutMs / 4)),
+        warmupMs: o.warmupS * 1000,
       };
       firstUnit += count;
       h.send({ t: 'job', job });
@@ -521,6 +524,7 @@ export function mergeConnect(rs: ConnectWorkerResult[], seconds: number): Connec
         : { p50: ms(percentile(sorted, 50)), p90: ms(percentile(sorted, 90)), p99: ms(percentile(sorted, 99)), max: ms(sorted[sorted.length - 1]!) },
     alive: sum((r) => r.alive),
     checked: sum((r) => r.checked),
+    warmedUp: sum((r) => r.warmedUp),
   };
 }
 
