@@ -97,7 +97,7 @@ export const AUTO_PROCESSES_ABOVE = SOCKETS_PER_PROCESS;
 /**
  * Bench workers by default: one per CPU, less one when the relay runs on this machine (a loopback
  * target), since the relays measured relay on one thread. A bench thread that competes with the
- * relay for a CPU costs both: on 2 vCPUs one worker beat two by 8-20 % in packets/s, 25-35 % in
+ * relay for a CPU costs both: on 2 vCPUs one worker beat two by 8-21 % in packets/s, 21-37 % in
  * handshakes/s, and gave a lower RTT p99 (docs/PERFORMANCE.md).
  */
 export function defaultThreads(host: string = BENCH_DEFAULTS.host, cpus: number = availableParallelism()): number {
