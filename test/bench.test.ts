@@ -247,6 +247,11 @@ test(
       const k = await runBench(benchOptions({ ...base, workload: 'connect', connections: 4 }));
       assert.is(k.connect!.ok, 0);
       assert.is(k.connect!.failed, 4);
+      // The connect warm-up stays inside the set-up deadline: the run still ends with its counts.
+      const warm = await runBench(benchOptions({ ...base, workload: 'connect', connections: 4, warmupS: 2 }));
+      assert.equal(warm.errors, ['no connection could be opened']);
+      assert.is(warm.connect!.failed, 4);
+      assert.is(warm.connect!.warmedUp, 0);
       const t = await runBench(benchOptions({ ...base, workload: 'throughput', pairs: 2 }));
       assert.is(t.throughput!.pairs, 0);
       assert.is(t.throughput!.failedPairs, 2);

@@ -143,6 +143,38 @@ test('gathered writes reuse their buffer only once the kernel took them: a peer 
   server.close();
 }, 30_000));
 
+test('while the socket drains, a small flush queues a copy of its bytes, not the whole gathering buffer', timed(async () => {
+  let peer: Socket | undefined;
+  const { server, port } = await listen((socket) => {
+    peer = socket;
+    socket.pause();
+  });
+  const socket = await connectSocket('127.0.0.1', port);
+  const transport = tcpTransport(socket);
+  try {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    socket.write(Buffer.alloc(16 * 1024 * 1024)); // more than loopback's kernel buffers take
+    assert.ok(socket.writableLength > 0, 'the socket is draining');
+    for (let i = 0; i < 100; i++) {
+      transport.cork!();
+      transport.write(new Uint8Array(100).fill(i));
+      transport.write(new Uint8Array(100).fill(i));
+      transport.uncork!();
+    }
+    // Memory the queue pins beyond the bytes it holds: each distinct backing buffer counted once.
+    const state = (socket as unknown as { writableBuffer: { chunk: Uint8Array }[] }).writableBuffer;
+    const queued = state.map((entry) => entry.chunk);
+    const pinned = [...new Set(queued.map((chunk) => chunk.buffer))].reduce((sum, b) => sum + b.byteLength, 0);
+    const bytes = queued.reduce((sum, chunk) => sum + chunk.byteLength, 0);
+    assert.ok(pinned - bytes < 256 * 1024, `the queue pins ${pinned - bytes} bytes beyond the ${bytes} it holds`);
+  } finally {
+    transport.close();
+    socket.destroy();
+    peer?.destroy();
+    server.close();
+  }
+}, 30_000));
+
 test('a remote close calls onClose once, even when set afterwards', async () => {
   const { server, port } = await listen((socket) => socket.end());
   const transport = await connectTcp('127.0.0.1', port);

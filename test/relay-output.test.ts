@@ -86,9 +86,15 @@ test('a threshold below one frame writes every frame at once and still ends the 
 /** A wire that lends: it says whether it is done with each write (like TCP when the kernel took it all). */
 class LendingWire extends RecordingWire {
   keep = false;
+  queued = 0;
+  borrowed = 0;
   readonly kept: Uint8Array[] = [];
   readonly arrays = new Set<ArrayBufferLike>();
+  override pendingBytes(): number {
+    return this.queued;
+  }
   writeBorrowed(bytes: Uint8Array): boolean {
+    this.borrowed++;
     this.write(bytes);
     this.arrays.add(bytes.buffer);
     if (this.keep) this.kept.push(bytes);
@@ -116,6 +122,23 @@ test('a wire that gives the bytes back gets the same buffer turn after turn; one
   await nextTurn();
   assert.equal([...held], [...frame(7, 50)], 'bytes the wire kept are not reused');
   assert.equal(wire.writes.at(-1), [...frame(8, 50)]);
+});
+
+test('a wire still draining is not lent the scratch: it would keep all of it for a few bytes', async () => {
+  const batcher = new OutputBatcher(1024);
+  const wire = new LendingWire();
+  const s = new Session(0, wire);
+  wire.queued = 5000; // a slow reader's socket, not yet drained
+  for (let turn = 1; turn <= 3; turn++) {
+    batcher.append(s, frame(turn, 100));
+    await nextTurn();
+  }
+  assert.is(wire.borrowed, 0, 'plain writes of exact-size buffers');
+  assert.equal(wire.writes.map((w) => w.length), [100, 100, 100]);
+  wire.queued = 0;
+  batcher.append(s, frame(4, 100));
+  await nextTurn();
+  assert.is(wire.borrowed, 1, 'lent again once drained');
 });
 
 test.run();

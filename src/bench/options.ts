@@ -105,7 +105,7 @@ export function defaultThreads(host: string = BENCH_DEFAULTS.host, cpus: number 
 }
 
 export function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+  return host === 'localhost' || host === '::1' || /^(::ffff:)?127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/i.test(host);
 }
 
 /** Everything but the target, workload and pairs default: what a caller may leave out. */

@@ -537,7 +537,7 @@ function addWarnings(r: BenchResult, o: BenchOptions): void {
     const machineFull = c.machineBusy !== undefined && c.machineBusy >= BUSY_LIMIT;
     if (c.limited && !machineFull) {
       w.push(`the bench used ${pct(c.utilization)} of its ${n} worker ${what}' CPU: the bench, not the relay, is probably the limit (try more --threads)`);
-    } else if (!c.limited && c.maxWorkerUtilization >= BUSY_LIMIT) {
+    } else if (!c.limited && !machineFull && c.maxWorkerUtilization >= BUSY_LIMIT) {
       w.push(`a bench worker was ${pct(c.maxWorkerUtilization)} busy: the load is uneven or too few workers`);
     }
     if (machineFull) {

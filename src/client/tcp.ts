@@ -84,6 +84,12 @@ class TcpTransport extends HeldStream implements Transport {
     const gathered = this.out!.subarray(0, this.outUsed);
     this.outUsed = 0;
     if (this.socket.destroyed || this.socket.writableEnded) return;
+    if (this.socket.writableLength !== 0) {
+      // The socket is still draining and would queue the whole buffer for these bytes: an exact
+      // copy goes instead, and the buffer stays for the next turn.
+      this.socket.write(Buffer.from(gathered));
+      return;
+    }
     this.socket.write(gathered);
     // Node calls a write that libuv completed at once back before write() returns, emptying the
     // queue: the kernel has the bytes and the buffer serves the next turn (no allocation per

@@ -87,7 +87,9 @@ export class OutputBatcher {
     session.firstFrame = NO_FRAME;
     if (first === NO_FRAME || !session.alive) return;
     const wire = session.wire;
-    const borrow = wire.writeBorrowed !== undefined;
+    // Lend the scratch only to a wire with nothing queued: one still draining would keep the
+    // whole scratch for a few bytes, write after write (a slow reader could pin megabytes).
+    const borrow = wire.writeBorrowed !== undefined && wire.pendingBytes() === 0;
     const buffer = borrow ? this.scratchOf(size) : this.allocate(size);
     let fill = 0;
     for (let i = first; i !== NO_FRAME; i = this.frameNext[i]!) fill += this.copyOut(i, buffer, fill);

@@ -37,7 +37,8 @@ export class Relay {
     private readonly handshaker: Handshaker,
     private readonly options: RelayOptions,
   ) {
-    this.output = new OutputBatcher(Math.min(DEFAULT_FLUSH_AT_BYTES, Math.floor(options.dropAboveBytes / 2)));
+    const limit = Math.min(options.dropAboveBytes, options.closeAboveBytes);
+    this.output = new OutputBatcher(Math.min(DEFAULT_FLUSH_AT_BYTES, Math.floor(limit / 2)));
   }
 
   useUdp(udp: UdpRequests): void {
