@@ -281,6 +281,12 @@ test('report: figures, ratios, a table and a self-contained HTML page with SVG c
     },
     warnings: relay === 'tox-bootstrapd' ? ['1 pair(s) stalled <x>'] : [],
     errors: [],
+    server: {
+      pid: 1,
+      alive: true,
+      cpuUsPerPacket: relay === 'toxrelay' ? 16 : 48,
+      boxCost: relay === 'toxrelay' ? { plaintextBytes: 1025, sealUs: 6, openUs: 6 } : { plaintextBytes: 1025, sealUs: 4, openUs: 4 },
+    },
   });
   const runs = [
     { relay: 'toxrelay' as const, round: 1, workload: 'throughput' as const, command: [], result: result('toxrelay', 30_000) },
@@ -289,6 +295,9 @@ test('report: figures, ratios, a table and a self-contained HTML page with SVG c
   const figs = figures(runs, ['toxrelay', 'tox-bootstrapd']);
   const pps = figs.find((f) => f.id === 'throughput.packetsPerS')!;
   assert.is(pps.ratio, 3);
+  // Each run timed its own yardstick; the steadier figure divides by the fastest of them (8 µs).
+  const fastest = figs.find((f) => f.id === 'throughput.cpuPerFastestBoxOps')!;
+  assert.equal(fastest.values, { toxrelay: [2], 'tox-bootstrapd': [6] });
   const parsed = parseBenchArgs(['--compare']);
   assert.ok(parsed.kind === 'compare');
   const report: CompareReport = {

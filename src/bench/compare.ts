@@ -60,13 +60,22 @@ export interface CompareReport {
   figures: Figure[];
 }
 
+/** What a figure may need from the whole comparison, not just its own run. */
+interface FigureContext {
+  /**
+   * The fastest seal + open any throughput run of this comparison timed: each run times its own
+   * on the quiet machine, and those drift (8.3-13.1 µs for 1 KB within one comparison here).
+   */
+  fastestBoxUs: number | undefined;
+}
+
 interface FigureDef {
   id: string;
   workload: Workload;
   title: string;
   unit: string;
   better: 'higher' | 'lower';
-  get(r: BenchResult): number | undefined;
+  get(r: BenchResult, context: FigureContext): number | undefined;
 }
 
 export const FIGURES: FigureDef[] = [
@@ -75,6 +84,14 @@ export const FIGURES: FigureDef[] = [
   { id: 'throughput.lossPct', workload: 'throughput', title: 'Packets lost (dropped by the relay)', unit: '%', better: 'lower', get: (r) => (r.throughput ? r.throughput.lossRatio * 100 : undefined) },
   { id: 'throughput.cpuUsPerPacket', workload: 'throughput', title: 'Relay CPU time per relayed packet', unit: 'µs', better: 'lower', get: (r) => r.server?.cpuUsPerPacket },
   { id: 'throughput.cpuPerBoxOps', workload: 'throughput', title: "Relay CPU per packet ÷ the packet's seal + open in libsodium.js", unit: '×', better: 'lower', get: (r) => r.server?.cpuPerBoxOps },
+  {
+    id: 'throughput.cpuPerFastestBoxOps',
+    workload: 'throughput',
+    title: 'Relay CPU per packet ÷ the fastest seal + open timed in this comparison',
+    unit: '×',
+    better: 'lower',
+    get: (r, c) => (r.server?.cpuUsPerPacket !== undefined && c.fastestBoxUs ? r.server.cpuUsPerPacket / c.fastestBoxUs : undefined),
+  },
   { id: 'latency.p50Us', workload: 'latency', title: 'Round-trip time, median', unit: 'µs', better: 'lower', get: (r) => r.latency?.p50Us },
   { id: 'latency.p90Us', workload: 'latency', title: 'Round-trip time, 90th percentile', unit: 'µs', better: 'lower', get: (r) => r.latency?.p90Us },
   { id: 'latency.p99Us', workload: 'latency', title: 'Round-trip time, 99th percentile', unit: 'µs', better: 'lower', get: (r) => r.latency?.p99Us },
@@ -195,6 +212,8 @@ function emptyResult(workload: Workload, error: string): BenchResult {
 
 export function figures(runs: CompareRun[], relays: RelayName[]): Figure[] {
   const out: Figure[] = [];
+  const boxes = runs.map((r) => r.result.server?.boxCost).filter((b) => b !== undefined);
+  const context: FigureContext = { fastestBoxUs: boxes.length > 0 ? Math.min(...boxes.map((b) => b.sealUs + b.openUs)) : undefined };
   for (const def of FIGURES) {
     const mine = runs.filter((r) => r.workload === def.workload);
     if (mine.length === 0) continue;
@@ -202,7 +221,7 @@ export function figures(runs: CompareRun[], relays: RelayName[]): Figure[] {
     for (const relay of relays) {
       const values = mine
         .filter((r) => r.relay === relay)
-        .map((r) => def.get(r.result))
+        .map((r) => def.get(r.result, context))
         .filter((v): v is number => v !== undefined && Number.isFinite(v));
       if (values.length === 0) continue;
       f.values[relay] = values;
