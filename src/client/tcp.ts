@@ -2,6 +2,7 @@
 // browser build supplies a WebSocket transport instead.
 
 import { connect, type Socket } from 'node:net';
+import { writeTaken } from '../socket-write.ts';
 import { HeldStream } from './held-stream.ts';
 import type { Transport } from './transport.ts';
 
@@ -90,11 +91,8 @@ class TcpTransport extends HeldStream implements Transport {
       this.socket.write(Buffer.from(gathered));
       return;
     }
-    this.socket.write(gathered);
-    // Node calls a write that libuv completed at once back before write() returns, emptying the
-    // queue: the kernel has the bytes and the buffer serves the next turn (no allocation per
-    // flush). Anything still queued (a partial write, a full kernel buffer) holds the buffer.
-    if (this.socket.writableLength !== 0) this.out = null;
+    // Taken at once, the buffer serves the next turn (no allocation per flush).
+    if (!writeTaken(this.socket, gathered)) this.out = null;
   }
 
   close(): void {

@@ -51,7 +51,6 @@ export interface InPageRelayOptions {
   keyPair?: { publicKey: Uint8Array; secretKey: Uint8Array };
 }
 
-
 export async function startInPageRelay(options: InPageRelayOptions = {}): Promise<InPageRelay> {
   const { wasm } = options;
   if (!wasm) throw new TypeError('startInPageRelay needs options.wasm: the bytes of build/core.wasm');

@@ -2,6 +2,7 @@
 // (memory-wire.ts) share one path. The relay imports only the Wire type from here.
 
 import { isIPv6, type Socket } from 'node:net';
+import { writeTaken } from '../socket-write.ts';
 
 export interface Wire {
   /**
@@ -52,10 +53,7 @@ export class TcpWire implements Wire {
     this.socket.write(bytes);
   }
   writeBorrowed(bytes: Uint8Array): boolean {
-    this.socket.write(bytes);
-    // Node calls a write that libuv completed at once back before returning, emptying the
-    // queue; anything still queued (a partial write, a full kernel buffer) holds `bytes`.
-    return this.socket.writableLength === 0;
+    return writeTaken(this.socket, bytes);
   }
   pendingBytes(): number {
     return this.socket.writableLength;
