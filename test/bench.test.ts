@@ -10,7 +10,7 @@ import { formatResult } from '../src/bench/format.ts';
 import { benchOptions, defaultThreads, type Workload } from '../src/bench/options.ts';
 import { crc32, crc32Js, MAX_PAYLOAD_SIZE, MIN_PAYLOAD_SIZE, PayloadKind, PayloadWriter, readPayload } from '../src/bench/payload.ts';
 import { formatCompare, renderHtml } from '../src/bench/report.ts';
-import { bootstrapdVersion } from '../src/bench/relays.ts';
+import { bootstrapdVersion, COMPARE_BUSY_POLL_US, toxrelayExtraArgs } from '../src/bench/relays.ts';
 import { type BenchResult, planWorkers, runBench } from '../src/bench/run.ts';
 import { CliError, parseCommandLine } from '../src/cli/args.ts';
 import { systemClock } from '../src/clock.ts';
@@ -289,7 +289,7 @@ test('report: figures, ratios, a table and a self-contained HTML page with SVG c
     },
   });
   const runs = [
-    { relay: 'toxrelay' as const, round: 1, workload: 'throughput' as const, command: [], result: result('toxrelay', 30_000) },
+    { relay: 'toxrelay' as const, round: 1, workload: 'throughput' as const, command: ['node', 'toxrelay.js', '--busy-poll', '1000'], result: result('toxrelay', 30_000) },
     { relay: 'tox-bootstrapd' as const, round: 1, workload: 'throughput' as const, command: [], result: result('tox-bootstrapd', 10_000) },
   ];
   const figs = figures(runs, ['toxrelay', 'tox-bootstrapd']);
@@ -317,10 +317,16 @@ test('report: figures, ratios, a table and a self-contained HTML page with SVG c
   assert.ok((html.match(/<svg /g) ?? []).length >= 3, 'a summary chart and one chart per figure');
   assert.match(html, /3\.00×/);
   assert.match(html, /tox-bootstrapd 0\.2\.18/);
+  assert.match(html, /<h2>Relays<\/h2>\s*<table><tr><td>toxrelay<\/td><td class="num"><code>node toxrelay\.js --busy-poll 1000<\/code>/, 'each relay\'s command line');
   assert.match(html, /stalled &lt;x&gt;/, 'text is escaped');
   assert.not.match(html, /<script|https?:\/\/(?!www\.w3\.org)/, 'self-contained');
   assert.match(formatCompare(report), /Relayed packets per second.*30,000.*10,000.*3\.00×/);
   assert.is(bootstrapdVersion(['Running "tox-bootstrapd" version 1000002018.']), '0.2.18');
+});
+
+test("--compare runs this checkout's toxrelay with a free UDP port and --busy-poll", async () => {
+  const extra = await toxrelayExtraArgs();
+  assert.equal(extra, ['--udp-port', '0', '--busy-poll', String(COMPARE_BUSY_POLL_US)]);
 });
 
 test.run();

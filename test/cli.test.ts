@@ -85,6 +85,9 @@ const usageErrors: Array<[string[], RegExp]> = [
   [['--max-per-ip', '2.5'], /^--max-per-ip: expected a whole number/],
   [['--handshake-timeout', 'soon'], /^--handshake-timeout: expected seconds/],
   [['--handshake-timeout', '0'], /^--handshake-timeout: expected seconds/],
+  [['--busy-poll', '10001'], /^--busy-poll: expected microseconds, a whole number from 0 \(off\) to 10000; got '10001'/],
+  [['--busy-poll', '2.5'], /^--busy-poll: expected microseconds/],
+  [['--busy-poll', '-1'], /^--busy-poll: expected microseconds/],
   [['--log-level', 'verbose'], /^--log-level: expected one of silent, error, warn, info, debug/],
   [['--keys', 'a', '--keys', 'b'], /^--keys may be given only once/],
   [['launch'], /^unknown command 'launch'/],
@@ -120,16 +123,18 @@ test('parseCommandLine: defaults, repeated ports, decimals and the other command
       maxConnections: RELAY_DEFAULTS.maxConnections,
       maxPerIp: RELAY_DEFAULTS.maxPerIp,
       handshakeTimeoutMs: RELAY_DEFAULTS.handshakeTimeoutMs,
+      busyPollUs: 0,
       logLevel: 'info',
     },
   });
   const run = parseCommandLine([
     'run', '--port', '443', '--port=3389', '--port', '0', '--host', '::1', '--keys', 'k',
     '--max-connections', '5', '--max-per-ip', '2', '--handshake-timeout', '2.5', '--log-level', 'debug', '--udp-port', '0',
+    '--busy-poll', '250',
   ]);
   assert.equal(run, {
     kind: 'run',
-    config: { ports: [443, 3389, 0], host: '::1', udpPort: 0, keysFile: 'k', maxConnections: 5, maxPerIp: 2, handshakeTimeoutMs: 2500, logLevel: 'debug' },
+    config: { ports: [443, 3389, 0], host: '::1', udpPort: 0, keysFile: 'k', maxConnections: 5, maxPerIp: 2, handshakeTimeoutMs: 2500, busyPollUs: 250, logLevel: 'debug' },
   });
   const noUdp = parseCommandLine(['--no-udp']);
   assert.is(noUdp.kind === 'run' && noUdp.config.udpPort, undefined);

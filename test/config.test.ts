@@ -100,6 +100,7 @@ keys = "relay.keys"
 max-connections = 500
 max-per-ip = 8
 handshake-timeout = 2.5
+busy-poll = 500
 log-level = "debug"
 `;
 
@@ -214,6 +215,7 @@ test('--config: a TOML file with every key; relative keys from the file\'s direc
     maxConnections: 500,
     maxPerIp: 8,
     handshakeTimeoutMs: 2500,
+    busyPollUs: 500,
     logLevel: 'debug',
   });
   // One port as a plain number, no-udp, and the defaults for what is not set.
@@ -224,6 +226,7 @@ test('--config: a TOML file with every key; relative keys from the file\'s direc
     maxConnections: RELAY_DEFAULTS.maxConnections,
     maxPerIp: RELAY_DEFAULTS.maxPerIp,
     handshakeTimeoutMs: RELAY_DEFAULTS.handshakeTimeoutMs,
+    busyPollUs: 0,
     logLevel: 'info',
   });
   // An empty file is every default, as no flags are.
@@ -237,7 +240,7 @@ test('flags override the TOML file, which overrides the tox-bootstrapd config', 
     '--max-connections', '7', '--max-per-ip', '3', '--handshake-timeout', '1', '--log-level', 'warn', '--ws-port', '9',
   ]);
   assert.equal(config, {
-    ports: [1, 2], host: '127.0.0.1', wsPorts: [9], keysFile: 'k', maxConnections: 7, maxPerIp: 3, handshakeTimeoutMs: 1000, logLevel: 'warn',
+    ports: [1, 2], host: '127.0.0.1', wsPorts: [9], keysFile: 'k', maxConnections: 7, maxPerIp: 3, handshakeTimeoutMs: 1000, busyPollUs: 500, logLevel: 'warn',
   });
   // A flag --udp-port beats no-udp in the file; a flag --no-udp beats udp-port in the file.
   assert.is((await resolve(['--config', await file('no-udp = true'), '--udp-port', '5'])).config.udpPort, 5);
@@ -267,6 +270,7 @@ test("--bootstrapd-config: tox-bootstrapd's own sample config gives its ports, U
     maxConnections: RELAY_DEFAULTS.maxConnections,
     maxPerIp: RELAY_DEFAULTS.maxPerIp,
     handshakeTimeoutMs: RELAY_DEFAULTS.handshakeTimeoutMs,
+    busyPollUs: 0,
     logLevel: 'info',
   });
   assert.not.ok('host' in config, 'enable_ipv6 = true: every address, IPv4 and IPv6');
@@ -299,6 +303,8 @@ test('bad config values: ConfigError naming FILE:LINE: KEY (in-process, every ca
     ['max-per-ip = 2.5', /:1: max-per-ip: expected a whole number ≥ 1; got 2\.5$/],
     ['handshake-timeout = 0', /:1: handshake-timeout: expected seconds/],
     ['handshake-timeout = "10"', /:1: handshake-timeout: expected seconds.*got "10"$/],
+    ['busy-poll = 20000', /:1: busy-poll: expected microseconds, a whole number from 0 \(off\) to 10000; got 20000$/],
+    ['busy-poll = 1.5', /:1: busy-poll: expected microseconds/],
     ['log-level = "loud"', /:1: log-level: expected one of silent, error, warn, info, debug; got "loud"$/],
     ['\nports = [1]', /:2: ports: unknown key; did you mean port\? \(the keys are port, host/],
     ['udp_port = 1', /:1: udp_port: unknown key; did you mean udp-port\?/],

@@ -16,6 +16,8 @@ Workloads:
               most W in flight (the receiver acknowledges every W/2). Reports relayed packets/s,
               payload MB/s, loss (sequence gaps), per-pair packets/s min..max.
   latency     P pairs ping-ponging one data packet each; round-trip p50/p90/p99/max in µs.
+              Its workers poll rather than sleep while it runs (a core each), so that the
+              time to wake the client is not counted as the relay's.
   connect     C connections opened (TCP, handshake, a confirming ping) at most K at once, then
               held idle; handshakes/s, and with --server-pid the server's memory per connection.
 Every payload carries a sequence number and a checksum (CRC-32), checked on receipt: a bad one

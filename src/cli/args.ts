@@ -3,7 +3,7 @@
 import { parseArgs } from 'node:util';
 import { isLogLevel } from '../log.ts';
 import {
-  DEFAULT_KEYS_FILE, DEFAULT_LOG_LEVEL, DEFAULT_UDP_PORT, EXPECTED, finish, isCount, isHost, isPort, parseMetricsAddress, timeoutMs,
+  DEFAULT_KEYS_FILE, DEFAULT_LOG_LEVEL, DEFAULT_UDP_PORT, EXPECTED, finish, isBusyPoll, isCount, isHost, isPort, parseMetricsAddress, timeoutMs,
   type Layer, type RunConfig,
 } from '../config/settings.ts';
 import { CliError } from './errors.ts';
@@ -37,6 +37,7 @@ const FLAGS: Record<(typeof COMMANDS)[number], Record<string, Flag>> = {
     'max-connections': { type: 'string' },
     'max-per-ip': { type: 'string' },
     'handshake-timeout': { type: 'string' },
+    'busy-poll': { type: 'string' },
     'log-level': { type: 'string' },
     config: { type: 'string' },
     'bootstrapd-config': { type: 'string' },
@@ -211,6 +212,13 @@ function flagLayer(values: Map<string, string[]>): Layer {
     const ms = /^(\d+(\.\d*)?|\.\d+)$/.test(timeout) ? timeoutMs(Number(timeout)) : undefined;
     if (ms === undefined) throw bad('handshake-timeout', timeout);
     layer.handshakeTimeoutMs = set('handshake-timeout', ms);
+  }
+
+  const busyPoll = one('busy-poll');
+  if (busyPoll !== undefined) {
+    const us = wholeNumber(busyPoll);
+    if (us === undefined || !isBusyPoll(us)) throw bad('busy-poll', busyPoll);
+    layer.busyPollUs = set('busy-poll', us);
   }
 
   const level = one('log-level');

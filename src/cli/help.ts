@@ -2,6 +2,7 @@
 import { LOG_LEVELS } from '../log.ts';
 import { RELAY_DEFAULTS } from '../relay/options.ts';
 import { DEFAULT_KEYS_FILE, DEFAULT_LOG_LEVEL } from './args.ts';
+import { MAX_BUSY_POLL_US } from '../config/settings.ts';
 
 export function helpText(version: string): string {
   const d = RELAY_DEFAULTS;
@@ -44,6 +45,10 @@ Options of run:
   --max-per-ip N            connections held at once from one IP address (default: ${d.maxPerIp})
   --handshake-timeout SECS  time a new connection has to complete its handshake and send its
                             first packet; decimals allowed (default: ${d.handshakeTimeoutMs / 1000})
+  --busy-poll MICROSECONDS  after input, keep polling the sockets this long instead of
+                            sleeping (0 to ${MAX_BUSY_POLL_US}; default: 0, off): lower latency where
+                            waking a process is slow, as on virtual machines, for a
+                            whole core of CPU while packets keep coming
   --log-level LEVEL         ${LOG_LEVELS.join('|')} (default: ${DEFAULT_LOG_LEVEL});
                             debug logs every connection
   --metrics HOST:PORT       serve Prometheus metrics at http://HOST:PORT/metrics
@@ -51,7 +56,7 @@ Options of run:
   --config FILE             read these settings from a TOML file whose keys are the
                             flags' names: port (a number or an array), host, ws-port,
                             udp-port, no-udp, keys, max-connections, max-per-ip,
-                            handshake-timeout, log-level, metrics; flags given too
+                            handshake-timeout, busy-poll, log-level, metrics; flags given too
                             override it
   --bootstrapd-config FILE  read an existing tox-bootstrapd config (libconfig) for what it
                             shares with the relay: keys_file_path, tcp_relay_ports, port

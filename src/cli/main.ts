@@ -77,6 +77,7 @@ async function run(config: RunConfig, notes: readonly Note[] = []): Promise<numb
     maxConnections: config.maxConnections,
     maxPerIp: config.maxPerIp,
     handshakeTimeoutMs: config.handshakeTimeoutMs,
+    busyPollUs: config.busyPollUs,
     logger,
     clock: systemClock,
   };

@@ -13,6 +13,8 @@ export const DEFAULT_LOG_LEVEL: LogLevel = 'info';
 export const DEFAULT_UDP_PORT = 33445;
 /** Longest --handshake-timeout accepted: one day (timers beyond ~24.8 days overflow in Node). */
 export const MAX_TIMEOUT_SECONDS = 86_400;
+/** Longest --busy-poll window: 10 ms, past which polling only burns CPU (a sleeping loop wakes within ~1 ms). */
+export const MAX_BUSY_POLL_US = 10_000;
 
 /** The settings of the default command (`run`), validated and in the units RelayOptions uses. */
 export interface RunConfig {
@@ -27,6 +29,8 @@ export interface RunConfig {
   maxConnections: number;
   maxPerIp: number;
   handshakeTimeoutMs: number;
+  /** Busy-polling window after input, in µs; 0 (the default) sleeps as usual. */
+  busyPollUs: number;
   logLevel: LogLevel;
   /** Where the Prometheus endpoint listens; absent (the default) means none. */
   metrics?: MetricsAddress;
@@ -65,6 +69,7 @@ export interface Layer {
   maxConnections?: Setting<number>;
   maxPerIp?: Setting<number>;
   handshakeTimeoutMs?: Setting<number>;
+  busyPollUs?: Setting<number>;
   logLevel?: Setting<LogLevel>;
   metrics?: Setting<MetricsAddress>;
 }
@@ -85,6 +90,7 @@ export const EXPECTED: Record<string, string> = {
   'max-connections': 'a whole number ≥ 1',
   'max-per-ip': 'a whole number ≥ 1',
   'handshake-timeout': `seconds, a number > 0 and ≤ ${MAX_TIMEOUT_SECONDS} (decimals allowed)`,
+  'busy-poll': `microseconds, a whole number from 0 (off) to ${MAX_BUSY_POLL_US}`,
   'log-level': `one of ${LOG_LEVELS.join(', ')}`,
   metrics: 'HOST:PORT for the Prometheus endpoint, such as 127.0.0.1:9464 or [::1]:9464',
   config: 'a TOML config file',
@@ -93,6 +99,7 @@ export const EXPECTED: Record<string, string> = {
 
 export const isPort = (n: number) => Number.isSafeInteger(n) && n >= 0 && n <= 65535;
 export const isCount = (n: number) => Number.isSafeInteger(n) && n >= 1;
+export const isBusyPoll = (n: number) => Number.isSafeInteger(n) && n >= 0 && n <= MAX_BUSY_POLL_US;
 export const isHost = (s: string) => s === 'localhost' || isIP(s) !== 0;
 /** Seconds → milliseconds, or undefined when out of range. */
 export function timeoutMs(seconds: number): number | undefined {
@@ -143,6 +150,7 @@ export function finish(layers: readonly Layer[]): RunConfig {
     maxConnections: pick('maxConnections')?.value ?? RELAY_DEFAULTS.maxConnections,
     maxPerIp: pick('maxPerIp')?.value ?? RELAY_DEFAULTS.maxPerIp,
     handshakeTimeoutMs: pick('handshakeTimeoutMs')?.value ?? RELAY_DEFAULTS.handshakeTimeoutMs,
+    busyPollUs: pick('busyPollUs')?.value ?? 0,
     logLevel: pick('logLevel')?.value ?? DEFAULT_LOG_LEVEL,
     ...(metrics === undefined ? {} : { metrics }),
   };

@@ -5,11 +5,11 @@ import { dirname, resolve } from 'node:path';
 import { parse, TomlError } from 'smol-toml';
 import { ConfigError } from '../cli/errors.ts';
 import { isLogLevel, type LogLevel } from '../log.ts';
-import { at, EXPECTED, isCount, isHost, isPort, parseMetricsAddress, show, timeoutMs, type FileWhere, type Layer } from './settings.ts';
+import { at, EXPECTED, isBusyPoll, isCount, isHost, isPort, parseMetricsAddress, show, timeoutMs, type FileWhere, type Layer } from './settings.ts';
 
 export const TOML_KEYS = [
   'port', 'host', 'ws-port', 'udp-port', 'no-udp', 'keys',
-  'max-connections', 'max-per-ip', 'handshake-timeout', 'log-level', 'metrics',
+  'max-connections', 'max-per-ip', 'handshake-timeout', 'busy-poll', 'log-level', 'metrics',
 ] as const;
 
 const TOML_EXPECTED: Record<string, string> = {
@@ -85,6 +85,10 @@ export function tomlLayer(text: string, file: string): Layer {
         layer.handshakeTimeoutMs = set(key, ms);
         break;
       }
+      case 'busy-poll':
+        if (typeof value !== 'number' || !isBusyPoll(value)) throw bad(key, value);
+        layer.busyPollUs = set(key, value);
+        break;
       case 'log-level':
         if (typeof value !== 'string' || !isLogLevel(value)) throw bad(key, value);
         layer.logLevel = set<LogLevel>(key, value);

@@ -35,6 +35,11 @@ export interface RelayOptions {
   dropAboveBytes: number;
   /** Bytes waiting to be written to one connection above which it is closed (it is not reading). */
   closeAboveBytes: number;
+  /**
+   * After input, keep the event loop polling instead of sleeping for this many microseconds
+   * (busy-poll.ts): lower latency for more CPU. 0 or absent: off.
+   */
+  busyPollUs?: number;
   logger: Logger;
   clock: Clock;
   /** Run the timer sweep on a real interval; tests that drive the clock turn this off. */

@@ -7,6 +7,7 @@ import { FrameBox } from '../crypto/box.ts';
 import { nativeKeyAgreement } from '../crypto/key-agreement-node.ts';
 import { loadSodium } from '../crypto/sodium.ts';
 import { Handshaker } from './handshake.ts';
+import { BusyPoll } from './busy-poll.ts';
 import { boundPort, closeServer, listenAll } from './listeners.ts';
 import type { RelayOptions } from './options.ts';
 import { Relay } from './relay.ts';
@@ -50,8 +51,9 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
   const relay = new Relay(core, new FrameBox(sodium, options.maxConnections), handshaker, options);
   const udp =
     options.udpPort === undefined ? undefined : await startUdpSide(sodium, relay, options.udpPort, options.host, options.clock);
-  const tcp = new TcpSessions(relay);
-  const webSockets = new WsSessions(relay);
+  const busyPoll = new BusyPoll(options.busyPollUs ?? 0);
+  const tcp = new TcpSessions(relay, busyPoll.poke);
+  const webSockets = new WsSessions(relay, busyPoll.poke);
 
   let servers: Server[];
   let wsListeners: WsListener[] = [];
@@ -82,6 +84,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     close() {
       closing ??= (async () => {
         if (timer) clearInterval(timer);
+        busyPoll.stop();
         const stopped = Promise.all([...servers.map(closeServer), ...wsListeners.map(closeWsListener)]);
         relay.closeAll();
         tcp.closeAll();

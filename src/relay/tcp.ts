@@ -13,11 +13,16 @@ export class TcpSessions {
   private readonly onGone: (this: Socket) => void;
   private readonly onClose: (this: Socket) => void;
 
-  constructor(private readonly relay: Relay) {
+  /** `afterInput` runs after each chunk is handled (the busy poller's poke). */
+  constructor(
+    private readonly relay: Relay,
+    afterInput: () => void = () => {},
+  ) {
     const { sockets, sessionOf } = this;
     this.onData = function (chunk) {
       const session = sessionOf.get(this);
       if (session) relay.receive(session, chunk);
+      afterInput();
     };
     // A hang-up is noticed at once and the peers told at once (c-toxcore 0.2.18 waits for the ping timeout).
     const onGone = function (this: Socket) {

@@ -163,7 +163,11 @@ export class WsSessions {
   private readonly onGone: (this: WebSocket) => void;
   private readonly onClose: (this: WebSocket) => void;
 
-  constructor(private readonly relay: Relay) {
+  /** `afterInput` runs after each message is handled (the busy poller's poke). */
+  constructor(
+    private readonly relay: Relay,
+    afterInput: () => void = () => {},
+  ) {
     const { webSockets, sessionOf } = this;
     this.onMessage = function (data, isBinary) {
       const session = sessionOf.get(this);
@@ -176,6 +180,7 @@ export class WsSessions {
       }
       // binaryType is 'nodebuffer' (ws's default): one Buffer per message, fragments joined.
       relay.receive(session, data as Buffer);
+      afterInput();
     };
     const onGone = function (this: WebSocket) {
       const session = sessionOf.get(this);
