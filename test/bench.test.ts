@@ -182,6 +182,10 @@ test(
     assert.is(l.timeouts, 0);
     assert.is(l.corrupt, 0);
     assert.match(formatResult(r), /RTT p99/);
+    // The worker polls rather than sleeps; one pair leaves it turns with nothing to do, which are not work.
+    assert.ok(r.cpu!.pollingS! > 0, `polling time: ${r.cpu!.pollingS}`);
+    assert.ok(r.cpu!.utilization < 1, `worker utilisation without polling: ${r.cpu!.utilization}`);
+    assert.match(formatResult(r), /not counting [\d.]+ s polling idle/);
   }),
 );
 

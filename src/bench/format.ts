@@ -78,7 +78,8 @@ export function formatResult(r: BenchResult): string {
   const c = r.cpu;
   if (c) {
     const machine = c.machineBusy === undefined ? '' : `; machine ${num(c.machineBusy * 100)} % busy`;
-    lines.push(['bench CPU', `${num(c.benchS, 2)} s in ${num(c.wallS, 2)} s; workers ${num(c.utilization * 100)} % busy${machine}`]);
+    const polling = c.pollingS === undefined ? '' : ` (not counting ${num(c.pollingS, 2)} s polling idle)`;
+    lines.push(['bench CPU', `${num(c.benchS, 2)} s in ${num(c.wallS, 2)} s; workers ${num(c.utilization * 100)} % busy${polling}${machine}`]);
   }
   if (lines.length > 0) out.push(rows(lines));
   for (const w of r.warnings) out.push(`warning: ${w}`);

@@ -4,6 +4,7 @@
 // new one (a late PONG for it is then ignored), so a wedged pair cannot hang the run.
 // While it runs, the worker's event loop polls instead of sleeping (keepPolling): waking a
 // sleeping thread costs ~100 µs on a virtual machine, and that is the client's cost, not the relay's.
+// A turn of the loop in which no packet arrived counts as polling, not work (CpuSample.pollingS).
 
 import { performance } from 'node:perf_hooks';
 import { type BenchClient, closeClient, setupPairs } from './clients.ts';
@@ -48,7 +49,15 @@ export class LatencyRun implements WorkerRun {
   private dropped = 0;
   private tick: ReturnType<typeof setInterval> | undefined;
   private readonly cpu = new CpuMeter();
+  private packetsSeen = 0;
+  private packetsAtLastTurn = 0;
+  private lastTurnAt = 0;
+  private pollingMs = 0;
   private readonly keepPolling = (): void => {
+    const now = performance.now();
+    if (this.measuring && this.packetsSeen === this.packetsAtLastTurn) this.pollingMs += now - this.lastTurnAt;
+    this.lastTurnAt = now;
+    this.packetsAtLastTurn = this.packetsSeen;
     if (this.running) setImmediate(this.keepPolling);
   };
 
@@ -80,6 +89,7 @@ export class LatencyRun implements WorkerRun {
       // b answers every PING at once; a times the PONG of its outstanding ping and sends the next.
       b.client.on('data', (packet) => {
         if (packet.connId !== bId) return;
+        this.packetsSeen++;
         const p = readPayload(packet.data);
         if (!p || p.kind !== PayloadKind.PING) {
           pair.corrupt++;
@@ -89,6 +99,7 @@ export class LatencyRun implements WorkerRun {
       });
       a.client.on('data', (packet) => {
         if (packet.connId !== aId) return;
+        this.packetsSeen++;
         const p = readPayload(packet.data);
         if (!p || p.kind !== PayloadKind.PONG) {
           pair.corrupt++;
@@ -114,13 +125,15 @@ export class LatencyRun implements WorkerRun {
   mark(): void {
     this.markAt = performance.now();
     this.cpu.start();
+    this.pollingMs = 0;
+    this.lastTurnAt = this.markAt;
     this.measuring = true;
   }
 
   stop(): Promise<LatencyWorkerResult> {
     if (this.markAt === 0) this.mark(); // stopped during the warm-up: an empty window
     this.stopAt = performance.now();
-    const cpu = this.cpu.stop();
+    const cpu = { ...this.cpu.stop(), pollingS: this.pollingMs / 1000 };
     this.measuring = false;
     this.running = false;
     clearInterval(this.tick);

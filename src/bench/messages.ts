@@ -62,6 +62,11 @@ export interface CpuSample {
   processS: number;
   /** Event-loop utilisation of the worker's thread (0..1): near 1, the worker never waited. */
   elu: number;
+  /**
+   * Latency: of the CPU above, the time the worker polled with nothing to do (it polls rather
+   * than sleeps). Not work: subtracted where the bench asks whether it was the limit.
+   */
+  pollingS?: number;
 }
 
 /** How a workload's pairs fared: part of each worker's result and of the merged summary. */

@@ -3,6 +3,7 @@
 // between phases, and merges the workers' results into one BenchResult. Every phase has a
 // deadline; a worker that misses one is dropped and named in `errors`.
 
+import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { type BoxCost, measureBoxCost } from './box-cost.ts';
 import type { ConnectWorkerResult, LatencyWorkerResult, PairOutcome, Progress, ThroughputWorkerResult, WorkerJob, WorkerResult } from './messages.ts';
@@ -123,8 +124,10 @@ export interface BenchCpu {
   wallS: number;
   /** CPU time of the bench's process(es) in the window: coordinator, workers, GC threads. */
   benchS: number;
-  /** Each worker's CPU in the window: its thread (threads) or its process (processes). */
+  /** Each worker's CPU in the window: its thread (threads) or its process (processes), less polling. */
   perWorkerS: number[];
+  /** Latency: the workers' CPU spent polling with nothing to do, left out of perWorkerS and machineBusy. */
+  pollingS?: number;
   /** Each worker's event-loop utilisation in the window. */
   perWorkerElu: number[];
   /** Sum of the workers' CPU / (workers × window). */
@@ -389,16 +392,23 @@ export async function runBench(o: BenchOptions, hooks: BenchHooks = {}): Promise
     }
 
     // ---- the bench's own CPU ----
-    const perWorkerS = workerResults.map((r) => (plan.mode === 'processes' ? r.cpu.processS : r.cpu.threadS ?? r.cpu.elu * r.cpu.wallS));
+    // A latency worker polls rather than sleeps: the CPU it spent polling idle is not work.
+    const pollingS = workerResults.map((r) => r.cpu.pollingS ?? 0);
+    const perWorkerS = workerResults.map(
+      (r, i) => Math.max(0, (plan.mode === 'processes' ? r.cpu.processS : r.cpu.threadS ?? r.cpu.elu * r.cpu.wallS) - pollingS[i]!),
+    );
     const workersS = perWorkerS.reduce((a, b) => a + b, 0);
     const benchS = cpuTo.bench - cpuFrom.bench + (plan.mode === 'processes' ? workersS : 0);
     const utilization = workersS / (Math.max(1, workerResults.length) * windowS);
     const maxWorkerUtilization = Math.max(0, ...perWorkerS.map((s, i) => s / (workerResults[i]!.cpu.wallS || windowS)));
-    const machineBusy = busyShare(cpuFrom.machine, cpuTo.machine);
+    const busy = busyShare(cpuFrom.machine, cpuTo.machine);
+    const polledShare = pollingS.reduce((a, b) => a + b, 0) / (windowS * availableParallelism());
+    const machineBusy = busy === undefined ? undefined : Math.max(0, busy - polledShare);
     result.cpu = {
       wallS: round(windowS, 3),
       benchS: round(benchS, 3),
       perWorkerS: perWorkerS.map((s) => round(s, 3)),
+      ...(result.latency ? { pollingS: round(pollingS.reduce((a, b) => a + b, 0), 3) } : {}),
       perWorkerElu: workerResults.map((r) => round(r.cpu.elu, 3)),
       utilization: round(utilization, 3),
       maxWorkerUtilization: round(maxWorkerUtilization, 3),
