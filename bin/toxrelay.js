@@ -1,5 +1,6 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --min-semi-space-size=16 --max-semi-space-size=16
 // Entry point of the `toxrelay` command: the bundle is built by `npm install` (prepare) or `npm run build`.
+// The flags of the first line are src/young-generation.ts's (`npm start` passes them too).
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 

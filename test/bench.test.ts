@@ -11,6 +11,7 @@ import { benchOptions, defaultThreads, type Workload } from '../src/bench/option
 import { crc32, crc32Js, MAX_PAYLOAD_SIZE, MIN_PAYLOAD_SIZE, PayloadKind, PayloadWriter, readPayload } from '../src/bench/payload.ts';
 import { formatCompare, renderHtml } from '../src/bench/report.ts';
 import { bootstrapdVersion, COMPARE_BUSY_POLL_US, toxrelayExtraArgs } from '../src/bench/relays.ts';
+import { startWorkers } from '../src/bench/pool.ts';
 import { type BenchResult, planWorkers, runBench } from '../src/bench/run.ts';
 import { CliError, parseCommandLine } from '../src/cli/args.ts';
 import { systemClock } from '../src/clock.ts';
@@ -327,6 +328,17 @@ test('report: figures, ratios, a table and a self-contained HTML page with SVG c
   assert.match(formatCompare(report), /Relayed packets per second.*30,000.*10,000.*3\.00×/);
   assert.is(bootstrapdVersion(['Running "tox-bootstrapd" version 1000002018.']), '0.2.18');
 });
+
+for (const mode of ['threads', 'processes'] as const) {
+  test(`bench worker ${mode} get a 16 MiB semi-space, so that their own scavenges do not set the reported p99`, async () => {
+    const [worker] = await startWorkers(mode, 1, 30_000);
+    try {
+      assert.ok(worker!.youngGenerationBytes >= 16 * 1024 * 1024, `new space ${worker!.youngGenerationBytes} bytes`);
+    } finally {
+      await worker!.close(5_000);
+    }
+  });
+}
 
 test("--compare runs this checkout's toxrelay with a free UDP port and --busy-poll", async () => {
   const extra = await toxrelayExtraArgs();

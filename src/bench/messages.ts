@@ -136,7 +136,8 @@ export type WorkerResult = ThroughputWorkerResult | LatencyWorkerResult | Connec
 export type ToWorker = { t: 'job'; job: WorkerJob } | { t: 'go' } | { t: 'mark' } | { t: 'stop' } | { t: 'exit' };
 
 export type FromWorker =
-  | { t: 'hello' }
+  /** youngGenerationBytes: the worker's V8 new space (src/young-generation.ts). */
+  | { t: 'hello'; youngGenerationBytes: number }
   | { t: 'ready' }
   | { t: 'opened'; ok: number; failed: number }
   | { t: 'progress'; progress: Progress }

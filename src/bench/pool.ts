@@ -5,16 +5,21 @@
 
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import { benchWorkerUrl, CHILD_ENV, WORKER_FLAG } from './entry.ts';
 import type { FromWorker, Progress, ToWorker } from './messages.ts';
+import { YOUNG_GENERATION_FLAGS } from '../young-generation.ts';
 
 export type PoolMode = 'threads' | 'processes' | 'inline';
+
 
 type MessageOf<T extends FromWorker['t']> = Extract<FromWorker, { t: T }>;
 
 export class WorkerHandle {
   progress: Progress | undefined;
+  /** The worker's V8 new space, from its hello. */
+  youngGenerationBytes = 0;
   /** Set once the worker exited, errored or was terminated. */
   gone: string | undefined;
   private readonly inbox: FromWorker[] = [];
@@ -90,6 +95,10 @@ export class WorkerHandle {
 }
 
 function threadWorker(index: number): WorkerHandle {
+  // A fixed young generation (src/young-generation.ts): a polling latency worker allocates ~150 MB/s,
+  // and with V8's default its own scavenges set the p99 it reported as the relay's. V8 flags are
+  // per process; the heap of an isolate created after this takes them.
+  for (const flag of YOUNG_GENERATION_FLAGS) setFlagsFromString(flag);
   const workerData = { [WORKER_FLAG]: true };
   let worker: Worker;
   if (benchWorkerUrl.pathname.endsWith('.ts')) {
@@ -117,7 +126,7 @@ function threadWorker(index: number): WorkerHandle {
 
 function processWorker(index: number): WorkerHandle {
   const file = fileURLToPath(benchWorkerUrl);
-  const execArgv = file.endsWith('.ts') ? ['--import', import.meta.resolve('tsx')] : [];
+  const execArgv = [...YOUNG_GENERATION_FLAGS, ...(file.endsWith('.ts') ? ['--import', import.meta.resolve('tsx')] : [])];
   const child: ChildProcess = fork(file, [], {
     env: { ...process.env, [CHILD_ENV]: '1' },
     execArgv,
@@ -181,7 +190,11 @@ export async function startWorkers(mode: PoolMode, count: number, timeoutMs: num
     handles.push(mode === 'threads' ? threadWorker(i) : mode === 'processes' ? processWorker(i) : await inlineWorker(i));
   }
   try {
-    await Promise.all(handles.map((h) => h.next('hello', timeoutMs)));
+    await Promise.all(
+      handles.map(async (h) => {
+        h.youngGenerationBytes = (await h.next('hello', timeoutMs)).youngGenerationBytes;
+      }),
+    );
   } catch (error) {
     await Promise.all(handles.map((h) => h.close(0)));
     throw error;

@@ -9,6 +9,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 import { packageRoot } from '../package-root.ts';
+import { YOUNG_GENERATION_FLAGS } from '../young-generation.ts';
 
 export type RelayName = 'toxrelay' | 'tox-bootstrapd';
 
@@ -159,12 +160,12 @@ export async function toxrelayExtraArgs(): Promise<string[]> {
   return extra;
 }
 
-/** `node bin/toxrelay.js --host 127.0.0.1 --port P --keys DIR/keys --log-level warn [extra]`; key from its "Public key:" line. */
+/** `node YOUNG_GENERATION_FLAGS bin/toxrelay.js --host 127.0.0.1 --port P --keys DIR/keys --log-level warn [extra]`; key from its "Public key:" line. */
 export async function startToxrelay(dir: string, extraArgs: string[] = []): Promise<StartedRelay> {
   const bin = toxrelayBin();
   await mkdir(dir, { recursive: true });
   const port = await freeTcpPort();
-  const args = [bin, '--host', '127.0.0.1', '--port', String(port), '--keys', join(dir, 'keys'), '--log-level', 'warn', ...extraArgs];
+  const args = [...YOUNG_GENERATION_FLAGS, bin, '--host', '127.0.0.1', '--port', String(port), '--keys', join(dir, 'keys'), '--log-level', 'warn', ...extraArgs];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let key = '';
   const keyLine = new Promise<void>((resolve, reject) => {

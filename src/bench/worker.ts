@@ -1,6 +1,7 @@
 // A bench worker: it answers the coordinator's messages (messages.ts) by running one workload's
 // share. The same code serves a worker thread, a worker process and the in-process mode.
 
+import { getHeapSpaceStatistics } from 'node:v8';
 import { parentPort } from 'node:worker_threads';
 import { ready } from '../client/sodium.ts';
 import { ConnectRun } from './connect.ts';
@@ -69,7 +70,8 @@ export function serve(channel: Channel<ToWorker, FromWorker>): void {
   channel.onMessage((message) => {
     handle(message).catch(fail);
   });
-  post({ t: 'hello' });
+  const newSpace = getHeapSpaceStatistics().find((space) => space.space_name === 'new_space');
+  post({ t: 'hello', youngGenerationBytes: newSpace?.space_size ?? 0 });
 }
 
 /** The worker-thread end of the link. */
