@@ -1,6 +1,7 @@
-#!/usr/bin/env -S node --min-semi-space-size=16 --max-semi-space-size=16
+#!/usr/bin/env node
 // Entry point of the `toxrelay` command: the bundle is built by `npm install` (prepare) or `npm run build`.
-// The flags of the first line are src/young-generation.ts's (`npm start` passes them too).
+// `npm start` runs it with src/young-generation.ts's flags; a shebang cannot pass them portably
+// (`env -S` is missing from BusyBox and the BSDs), and NODE_OPTIONS does not accept them.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 

@@ -146,7 +146,11 @@ export async function runCompare(c: CompareOptions, hooks: CompareHooks = {}): P
           let run: CompareRun;
           try {
             // toxrelay's default cap is 10,000 connections; raise it only when the load needs more.
-            const extra = [...toxrelayArgs, ...(sockets + 100 > 10_000 ? ['--max-connections', String(sockets + 1000)] : [])];
+            const extra = [
+              ...toxrelayArgs.all,
+              ...(workload === 'latency' ? toxrelayArgs.latency : []),
+              ...(sockets + 100 > 10_000 ? ['--max-connections', String(sockets + 1000)] : []),
+            ];
             relay = name === 'toxrelay' ? await startToxrelay(dir, extra) : await startBootstrapd(c.bootstrapd, dir);
             versions[name] ??= relay.version();
             const options: BenchOptions = {

@@ -13,7 +13,6 @@ import { YOUNG_GENERATION_FLAGS } from '../young-generation.ts';
 
 export type PoolMode = 'threads' | 'processes' | 'inline';
 
-
 type MessageOf<T extends FromWorker['t']> = Extract<FromWorker, { t: T }>;
 
 export class WorkerHandle {

@@ -91,9 +91,10 @@ export function systemCpu(): SystemCpu | undefined {
 }
 
 /** The share of the machine's CPU that was busy between two samples (0..1). */
-export function busyShare(a: SystemCpu | undefined, b: SystemCpu | undefined): number | undefined {
+/** The machine's busy share between two samples, less `excludedCpuS` seconds of CPU known not to be work. */
+export function busyShare(a: SystemCpu | undefined, b: SystemCpu | undefined, excludedCpuS = 0): number | undefined {
   if (!a || !b || b.total <= a.total) return undefined;
-  return (b.busy - a.busy) / (b.total - a.total);
+  return Math.max(0, b.busy - a.busy - excludedCpuS * CLK_TCK) / (b.total - a.total);
 }
 
 /** The MTU of the loopback interface (PROTOCOL §13: 65536 can wedge tox-bootstrapd under bursts). */

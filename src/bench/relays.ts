@@ -140,24 +140,32 @@ function toxrelayBin(): string {
 }
 
 /**
- * toxrelay's --busy-poll in a comparison: the relay set up for latency, as an operator who wants
- * it would (README), at the price of a core while packets flow. 1000 µs outlasts the bench's
- * turnaround, so the relay is awake for the answer (docs/PERFORMANCE.md).
+ * toxrelay's --busy-poll in a comparison's latency runs: the relay set up for latency, as an
+ * operator who wants it would (README), at the price of a core while packets flow. 1000 µs
+ * outlasts the bench's turnaround, so the relay is awake for the answer (docs/PERFORMANCE.md).
+ * Throughput and connect runs measure the relay as it starts by default.
  */
 export const COMPARE_BUSY_POLL_US = 1000;
 
+/** Flags this checkout's toxrelay takes beside the TCP ones, by workload. */
+export interface ToxrelayArgs {
+  all: string[];
+  latency: string[];
+}
+
 /**
- * Flags this checkout's toxrelay takes beside the TCP ones: a toxrelay with a UDP side (onion,
- * forwarding) binds UDP 33445 by default, like tox-bootstrapd, so it gets any free UDP port; and
- * busy polling, where the checkout has it (an older one being compared may not).
+ * A toxrelay with a UDP side (onion, forwarding) binds UDP 33445 by default, like tox-bootstrapd,
+ * so it gets any free UDP port; latency runs add busy polling where the checkout has it (an older
+ * one being compared may not).
  */
-export async function toxrelayExtraArgs(): Promise<string[]> {
+export async function toxrelayExtraArgs(): Promise<ToxrelayArgs> {
   const help = await new Promise<string>((resolve) => {
     execFile(process.execPath, [toxrelayBin(), '--help'], { timeout: 10_000 }, (_error, stdout) => resolve(String(stdout)));
   });
-  const extra = help.includes('--udp-port') ? ['--udp-port', '0'] : [];
-  if (help.includes('--busy-poll')) extra.push('--busy-poll', String(COMPARE_BUSY_POLL_US));
-  return extra;
+  return {
+    all: help.includes('--udp-port') ? ['--udp-port', '0'] : [],
+    latency: help.includes('--busy-poll') ? ['--busy-poll', String(COMPARE_BUSY_POLL_US)] : [],
+  };
 }
 
 /** `node YOUNG_GENERATION_FLAGS bin/toxrelay.js --host 127.0.0.1 --port P --keys DIR/keys --log-level warn [extra]`; key from its "Public key:" line. */

@@ -219,9 +219,15 @@ export function renderHtml(report: CompareReport): string {
       ['bench', esc(`${b.threads} worker threads (processes: ${b.processes || 'auto'}), ${b.perSource} sockets per source address, stall ${b.stallS} s`)],
     ]),
   );
+  // Each relay's command lines (the port and directory vary per run), with the workloads that used each.
   const commands = report.relays.flatMap((relay) => {
-    const run = report.runs.find((r) => r.relay === relay && r.command.length > 0);
-    return run ? [[esc(relay), `<code>${esc(run.command.join(' '))}</code>`]] : [];
+    const byCommand = new Map<string, Set<string>>();
+    for (const run of report.runs) {
+      if (run.relay !== relay || run.command.length === 0) continue;
+      const key = run.command.join(' ').replace(/--port \d+/, '--port P').replace(/--keys \S+/, '--keys DIR/keys');
+      byCommand.set(key, (byCommand.get(key) ?? new Set()).add(run.workload));
+    }
+    return [...byCommand].map(([command, workloads]) => [esc(`${relay} (${[...workloads].join(', ')})`), `<code>${esc(command)}</code>`]);
   });
   if (commands.length > 0) {
     body.push('<h2>Relays</h2>');
@@ -247,7 +253,7 @@ export function renderHtml(report: CompareReport): string {
 <li>Throughput: each side of a pair keeps at most ${b.window} packets in flight; the receiver acknowledges every ${Math.max(1, Math.floor(b.window / 2))}. Loss is a gap in the sequence (a relay drops data it cannot write at once, PROTOCOL §6).</li>
 <li>Relay CPU and memory come from /proc/PID of the relay process. Memory per connection is the RSS growth while all connections are held, divided by their number.</li>
 <li>tox-bootstrapd 0.2.18 polls every 30 ms (PROTOCOL §10), which bounds its latency and the throughput of a window-limited pair; on a loopback with MTU 65536 it can wedge a connection under bursts (§13) — such pairs are reported as stalled.</li>
-<li>Latency: the bench's workers poll their sockets rather than sleep while the pairs ping-pong, so that the time to wake a client is not counted as the relay's; toxrelay runs with the <code>--busy-poll</code> of its command line above (tox-bootstrapd has no such setting).</li>
+<li>Latency: the bench's workers poll their sockets rather than sleep while the pairs ping-pong, so that the time to wake a client is not counted as the relay's. Where toxrelay's latency command line above has <code>--busy-poll</code>, the relay polls too (off by default; tox-bootstrapd has no such setting).</li>
 <li>Bench, relays and the rest of the machine share its ${m.cpus} CPU(s): the runs table shows how busy the bench and the machine were. Where the bench was ≥ 90 % busy, the bench was the limit.</li>
 </ul>`,
   );

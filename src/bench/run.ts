@@ -3,7 +3,6 @@
 // between phases, and merges the workers' results into one BenchResult. Every phase has a
 // deadline; a worker that misses one is dropped and named in `errors`.
 
-import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { type BoxCost, measureBoxCost } from './box-cost.ts';
 import type { ConnectWorkerResult, LatencyWorkerResult, PairOutcome, Progress, ThroughputWorkerResult, WorkerJob, WorkerResult } from './messages.ts';
@@ -401,9 +400,7 @@ export async function runBench(o: BenchOptions, hooks: BenchHooks = {}): Promise
     const benchS = cpuTo.bench - cpuFrom.bench + (plan.mode === 'processes' ? workersS : 0);
     const utilization = workersS / (Math.max(1, workerResults.length) * windowS);
     const maxWorkerUtilization = Math.max(0, ...perWorkerS.map((s, i) => s / (workerResults[i]!.cpu.wallS || windowS)));
-    const busy = busyShare(cpuFrom.machine, cpuTo.machine);
-    const polledShare = pollingS.reduce((a, b) => a + b, 0) / (windowS * availableParallelism());
-    const machineBusy = busy === undefined ? undefined : Math.max(0, busy - polledShare);
+    const machineBusy = busyShare(cpuFrom.machine, cpuTo.machine, pollingS.reduce((a, b) => a + b, 0));
     result.cpu = {
       wallS: round(windowS, 3),
       benchS: round(benchS, 3),

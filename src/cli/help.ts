@@ -1,8 +1,8 @@
 // The text of `toxrelay --help`. Defaults are read from the code that applies them, so they cannot drift.
+import { MAX_BUSY_POLL_US } from '../config/settings.ts';
 import { LOG_LEVELS } from '../log.ts';
 import { RELAY_DEFAULTS } from '../relay/options.ts';
 import { DEFAULT_KEYS_FILE, DEFAULT_LOG_LEVEL } from './args.ts';
-import { MAX_BUSY_POLL_US } from '../config/settings.ts';
 
 export function helpText(version: string): string {
   const d = RELAY_DEFAULTS;
@@ -45,10 +45,11 @@ Options of run:
   --max-per-ip N            connections held at once from one IP address (default: ${d.maxPerIp})
   --handshake-timeout SECS  time a new connection has to complete its handshake and send its
                             first packet; decimals allowed (default: ${d.handshakeTimeoutMs / 1000})
-  --busy-poll MICROSECONDS  after input, keep polling the sockets this long instead of
-                            sleeping (0 to ${MAX_BUSY_POLL_US}; default: 0, off): lower latency where
-                            waking a process is slow, as on virtual machines, for a
-                            whole core of CPU while packets keep coming
+  --busy-poll MICROSECONDS  after input from a client, keep polling the sockets this long
+                            instead of sleeping (0 to ${MAX_BUSY_POLL_US}; default: ${d.busyPollUs}, off): lower
+                            latency where waking a process is slow, as on virtual machines,
+                            for a whole core of CPU while packets keep coming (any
+                            connected client can keep them coming)
   --log-level LEVEL         ${LOG_LEVELS.join('|')} (default: ${DEFAULT_LOG_LEVEL});
                             debug logs every connection
   --metrics HOST:PORT       serve Prometheus metrics at http://HOST:PORT/metrics

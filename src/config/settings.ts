@@ -150,7 +150,7 @@ export function finish(layers: readonly Layer[]): RunConfig {
     maxConnections: pick('maxConnections')?.value ?? RELAY_DEFAULTS.maxConnections,
     maxPerIp: pick('maxPerIp')?.value ?? RELAY_DEFAULTS.maxPerIp,
     handshakeTimeoutMs: pick('handshakeTimeoutMs')?.value ?? RELAY_DEFAULTS.handshakeTimeoutMs,
-    busyPollUs: pick('busyPollUs')?.value ?? 0,
+    busyPollUs: pick('busyPollUs')?.value ?? RELAY_DEFAULTS.busyPollUs,
     logLevel: pick('logLevel')?.value ?? DEFAULT_LOG_LEVEL,
     ...(metrics === undefined ? {} : { metrics }),
   };

@@ -3,14 +3,19 @@
 // machines, waking a sleeping process costs an interrupt that exits to the hypervisor, and a
 // relayed round trip wakes the relay twice: in session 4 that was ~300 µs of a 430 µs round trip
 // on the 2-vCPU KVM machine (docs/PERFORMANCE.md). A polling relay is awake when the answer comes.
-// The price is CPU: while packets keep coming within the window, the relay holds a whole core.
+// The price is CPU: while packets keep coming within the window, the relay holds a whole core,
+// and any client with a session can keep them coming (which is why it is off by default).
+
+import { performance } from 'node:perf_hooks';
 
 /** Keeps the Node event loop polling for `windowUs` after each poke(); a window of 0 is off. */
 export class BusyPoll {
   private readonly windowMs: number;
   private until = 0;
   private polling = false;
+  private turnCount = 0;
   private readonly loop = (): void => {
+    this.turnCount++;
     if (performance.now() < this.until) setImmediate(this.loop);
     else this.polling = false;
   };
@@ -35,5 +40,10 @@ export class BusyPoll {
 
   get active(): boolean {
     return this.polling;
+  }
+
+  /** Turns of the event loop spent polling so far. */
+  get turns(): number {
+    return this.turnCount;
   }
 }

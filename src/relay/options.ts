@@ -56,4 +56,5 @@ export const RELAY_DEFAULTS = {
   dropAboveBytes: 64 * 1024,
   closeAboveBytes: 512 * 1024,
   autoTimers: true,
+  busyPollUs: 0,
 } as const;

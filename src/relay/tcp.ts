@@ -21,7 +21,8 @@ export class TcpSessions {
     const { sockets, sessionOf } = this;
     this.onData = function (chunk) {
       const session = sessionOf.get(this);
-      if (session) relay.receive(session, chunk);
+      if (!session) return;
+      relay.receive(session, chunk);
       afterInput();
     };
     // A hang-up is noticed at once and the peers told at once (c-toxcore 0.2.18 waits for the ping timeout).
