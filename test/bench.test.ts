@@ -296,8 +296,8 @@ test('report: figures, ratios, a table and a self-contained HTML page with SVG c
     },
   });
   const runs = [
-    { relay: 'toxrelay' as const, round: 1, workload: 'throughput' as const, command: ['node', 'toxrelay.js', '--port', '4001', '--busy-poll', '1000'], result: result('toxrelay', 30_000) },
-    { relay: 'tox-bootstrapd' as const, round: 1, workload: 'throughput' as const, command: [], result: result('tox-bootstrapd', 10_000) },
+    { relay: 'toxrelay' as const, round: 1, workload: 'throughput' as const, command: ['node', 'toxrelay.js', '--port', '4001', '--keys', '/tmp/x/toxrelay-1/keys'], result: result('toxrelay', 30_000) },
+    { relay: 'tox-bootstrapd' as const, round: 1, workload: 'throughput' as const, command: ['tox-bootstrapd', '--config=/tmp/x/tox-bootstrapd-2/tox-bootstrapd.conf'], result: result('tox-bootstrapd', 10_000) },
   ];
   const figs = figures(runs, ['toxrelay', 'tox-bootstrapd']);
   const pps = figs.find((f) => f.id === 'throughput.packetsPerS')!;
@@ -324,7 +324,8 @@ test('report: figures, ratios, a table and a self-contained HTML page with SVG c
   assert.ok((html.match(/<svg /g) ?? []).length >= 3, 'a summary chart and one chart per figure');
   assert.match(html, /3\.00×/);
   assert.match(html, /tox-bootstrapd 0\.2\.18/);
-  assert.match(html, /<h2>Relays<\/h2>\s*<table><tr><td>toxrelay \(throughput\)<\/td><td class="num"><code>node toxrelay\.js --port P --busy-poll 1000<\/code>/, 'each relay\'s command lines');
+  assert.match(html, /<h2>Relays<\/h2>\s*<table><tr><td>toxrelay \(throughput\)<\/td><td class="num"><code>node toxrelay\.js --port P --keys DIR\/keys<\/code>/, 'each relay\'s command lines');
+  assert.match(html, /<code>tox-bootstrapd --config=DIR\/tox-bootstrapd\.conf<\/code>/);
   assert.match(html, /stalled &lt;x&gt;/, 'text is escaped');
   assert.not.match(html, /<script|https?:\/\/(?!www\.w3\.org)/, 'self-contained');
   assert.match(formatCompare(report), /Relayed packets per second.*30,000.*10,000.*3\.00×/);

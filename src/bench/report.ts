@@ -224,7 +224,8 @@ export function renderHtml(report: CompareReport): string {
     const byCommand = new Map<string, Set<string>>();
     for (const run of report.runs) {
       if (run.relay !== relay || run.command.length === 0) continue;
-      const key = run.command.join(' ').replace(/--port \d+/, '--port P').replace(/--keys \S+/, '--keys DIR/keys');
+      // Each run has its own port and directory (…/toxrelay-3/keys, …/tox-bootstrapd-4/tox-bootstrapd.conf).
+      const key = run.command.join(' ').replace(/--port \d+/, '--port P').replace(/\/\S*?\/(?:toxrelay|tox-bootstrapd)-\d+\//g, 'DIR/');
       byCommand.set(key, (byCommand.get(key) ?? new Set()).add(run.workload));
     }
     return [...byCommand].map(([command, workloads]) => [esc(`${relay} (${[...workloads].join(', ')})`), `<code>${esc(command)}</code>`]);
