@@ -8,6 +8,7 @@ import { parseBenchArgs } from '../src/bench/args.ts';
 import { type CompareReport, figures } from '../src/bench/compare.ts';
 import { formatResult } from '../src/bench/format.ts';
 import { benchOptions, defaultThreads, type Workload } from '../src/bench/options.ts';
+import { benchCpu } from '../src/bench/bench-cpu.ts';
 import { busyShare } from '../src/bench/proc.ts';
 import { crc32, crc32Js, MAX_PAYLOAD_SIZE, MIN_PAYLOAD_SIZE, PayloadKind, PayloadWriter, readPayload } from '../src/bench/payload.ts';
 import { formatCompare, renderHtml } from '../src/bench/report.ts';
@@ -339,6 +340,40 @@ test("the machine's busy share leaves out CPU known not to be work (a latency wo
   assert.is(busyShare(before, after, 0.5), 0.5, '0.5 s = 50 ticks of polling');
   assert.is(busyShare(before, after, 10), 0, 'never below 0');
   assert.is(busyShare(after, before), undefined, 'no time passed');
+});
+
+test("the bench's CPU: polling is not work, worker processes add their whole CPU, a worker ≥ 90 % busy is the limit", () => {
+  // One latency thread worker: 6 s of CPU in a 10 s window, 4 of them polling with nothing to do.
+  const latency = benchCpu({
+    samples: [{ wallS: 10, threadS: 6, processS: 99, elu: 1, pollingS: 4 }],
+    mode: 'threads',
+    windowS: 10,
+    coordinatorS: 7, // the process: coordinator and thread worker together
+    machineFrom: { busy: 0, total: 0 },
+    machineTo: { busy: 1500, total: 2000 }, // 2 CPUs × 10 s × 100 ticks, 75 % busy
+    polls: true,
+  });
+  assert.equal(latency.perWorkerS, [2]);
+  assert.is(latency.utilization, 0.2);
+  assert.is(latency.pollingS, 4);
+  assert.is(latency.benchS, 7);
+  assert.is(latency.machineBusy, 0.55, '(1500 − 4 s × 100 ticks) / 2000');
+  assert.not.ok(latency.limited);
+  // Two worker processes, busy: their CPU is not in the coordinator's, and they were the limit.
+  const busy = benchCpu({
+    samples: [{ wallS: 10, processS: 9.5, elu: 1 }, { wallS: 10, processS: 9.6, elu: 1 }],
+    mode: 'processes',
+    windowS: 10,
+    coordinatorS: 0.5,
+    polls: false,
+  });
+  assert.is(busy.benchS, 19.6);
+  assert.is(busy.utilization, 0.955);
+  assert.ok(busy.limited);
+  assert.not.ok('pollingS' in busy);
+  assert.not.ok('machineBusy' in busy, 'no /proc/stat samples');
+  // More polling than CPU (it is scaled by the worker's CPU share, but never below zero here).
+  assert.equal(benchCpu({ samples: [{ wallS: 10, threadS: 1, processS: 1, elu: 1, pollingS: 3 }], mode: 'threads', windowS: 10, coordinatorS: 1, polls: true }).perWorkerS, [0]);
 });
 
 for (const mode of ['threads', 'processes'] as const) {

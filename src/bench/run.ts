@@ -4,6 +4,7 @@
 // deadline; a worker that misses one is dropped and named in `errors`.
 
 import { performance } from 'node:perf_hooks';
+import { type BenchCpu, benchCpu, BUSY_LIMIT } from './bench-cpu.ts';
 import { type BoxCost, measureBoxCost } from './box-cost.ts';
 import type { ConnectWorkerResult, LatencyWorkerResult, PairOutcome, Progress, ThroughputWorkerResult, WorkerJob, WorkerResult } from './messages.ts';
 import {
@@ -16,15 +17,13 @@ import {
 } from './options.ts';
 import { MAX_PAYLOAD_SIZE, MIN_PAYLOAD_SIZE } from './payload.ts';
 import { type PoolMode, startWorkers, type WorkerHandle } from './pool.ts';
-import { busyShare, type MemoryStatus, pidCpuSeconds, pidMemory, processCpuSeconds, systemCpu } from './proc.ts';
+import { type MemoryStatus, pidCpuSeconds, pidMemory, processCpuSeconds, systemCpu } from './proc.ts';
 import { ascending, mean, mergeCounts, percentile, round, type Spread, spread } from './stats.ts';
 
 const HELLO_TIMEOUT_MS = 30_000;
 /** A step inside a worker (one connect, handshake, link or ping) never waits longer. */
 const MAX_STEP_MS = 10_000;
 const PROGRESS_MS = 250;
-/** A worker whose CPU time reached this share of the wall time was the bottleneck. */
-export const BUSY_LIMIT = 0.9;
 
 export type Phase = 'starting' | 'setup' | 'warmup' | 'measure' | 'drain' | 'opening' | 'hold' | 'verify';
 
@@ -116,26 +115,6 @@ export interface ServerSummary {
   /** cpuUsPerPacket ÷ (boxCost.sealUs + boxCost.openUs): the relay's cost beyond its crypto. */
   cpuPerBoxOps?: number;
   alive: boolean;
-}
-
-export interface BenchCpu {
-  /** The measured window (connect: the opening phase). */
-  wallS: number;
-  /** CPU time of the bench's process(es) in the window: coordinator, workers, GC threads. */
-  benchS: number;
-  /** Each worker's CPU in the window: its thread (threads) or its process (processes), less polling. */
-  perWorkerS: number[];
-  /** Latency: the workers' CPU spent polling with nothing to do, left out of perWorkerS and machineBusy. */
-  pollingS?: number;
-  /** Each worker's event-loop utilisation in the window. */
-  perWorkerElu: number[];
-  /** Sum of the workers' CPU / (workers × window). */
-  utilization: number;
-  maxWorkerUtilization: number;
-  /** The bench, not the relay, was probably the limit. */
-  limited: boolean;
-  /** The whole machine's CPU busy share in the window (bench, relay and everything else). */
-  machineBusy?: number;
 }
 
 export interface BenchResult {
@@ -391,27 +370,15 @@ export async function runBench(o: BenchOptions, hooks: BenchHooks = {}): Promise
     }
 
     // ---- the bench's own CPU ----
-    // A latency worker polls rather than sleeps: the CPU it spent polling idle is not work.
-    const pollingS = workerResults.map((r) => r.cpu.pollingS ?? 0);
-    const perWorkerS = workerResults.map(
-      (r, i) => Math.max(0, (plan.mode === 'processes' ? r.cpu.processS : r.cpu.threadS ?? r.cpu.elu * r.cpu.wallS) - pollingS[i]!),
-    );
-    const workersS = perWorkerS.reduce((a, b) => a + b, 0);
-    const benchS = cpuTo.bench - cpuFrom.bench + (plan.mode === 'processes' ? workersS : 0);
-    const utilization = workersS / (Math.max(1, workerResults.length) * windowS);
-    const maxWorkerUtilization = Math.max(0, ...perWorkerS.map((s, i) => s / (workerResults[i]!.cpu.wallS || windowS)));
-    const machineBusy = busyShare(cpuFrom.machine, cpuTo.machine, pollingS.reduce((a, b) => a + b, 0));
-    result.cpu = {
-      wallS: round(windowS, 3),
-      benchS: round(benchS, 3),
-      perWorkerS: perWorkerS.map((s) => round(s, 3)),
-      ...(result.latency ? { pollingS: round(pollingS.reduce((a, b) => a + b, 0), 3) } : {}),
-      perWorkerElu: workerResults.map((r) => round(r.cpu.elu, 3)),
-      utilization: round(utilization, 3),
-      maxWorkerUtilization: round(maxWorkerUtilization, 3),
-      limited: utilization >= BUSY_LIMIT,
-      ...(machineBusy === undefined ? {} : { machineBusy: round(machineBusy, 3) }),
-    };
+    result.cpu = benchCpu({
+      samples: workerResults.map((r) => r.cpu),
+      mode: plan.mode,
+      windowS,
+      coordinatorS: cpuTo.bench - cpuFrom.bench,
+      ...(cpuFrom.machine ? { machineFrom: cpuFrom.machine } : {}),
+      ...(cpuTo.machine ? { machineTo: cpuTo.machine } : {}),
+      polls: result.latency !== undefined,
+    });
     addWarnings(result, o);
     if ((result.throughput ?? result.latency)?.pairs === 0) result.errors.push('no pair could be set up');
     if (result.connect?.ok === 0) result.errors.push('no connection could be opened');
