@@ -376,7 +376,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     timed(async () => {
       const keys = fresh();
       const port = await freePort();
-      const relay = startCli(['--host', '127.0.0.1', '--port', String(port), '--udp-port', '0', '--keys', keys, '--handshake-timeout', '2.5']);
+      const relay = startCli(['--host', '127.0.0.1', '--port', String(port), '--udp-port', '0', '--keys', keys, '--handshake-timeout', '2.5', '--busy-poll', '500']);
       try {
         const pk = (await relay.waitFor(/^Public key: ([0-9A-F]{64})$/m))[1];
         await relay.waitFor(/listening on 127\.0\.0\.1, TCP port \d+/);
@@ -401,6 +401,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
         }
         const msgs = parsed.map((r) => String(r.msg));
         assert.ok(msgs.some((m) => /^listening on 127\.0\.0\.1, TCP port \d+/.test(m)), msgs.join(' | '));
+        assert.ok(msgs.includes('busy polling: after input the loop polls for 500 µs instead of sleeping'), msgs.join(' | '));
         assert.ok(msgs.includes(`${signal} received; closing (send it again to exit at once)`), msgs.join(' | '));
         assert.is(msgs.at(-1), 'closed');
       } finally {

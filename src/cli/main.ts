@@ -109,6 +109,7 @@ async function run(config: RunConfig, notes: readonly Note[] = []): Promise<numb
   const udp = relay.udpPort === undefined ? 'UDP off (--no-udp)' : `UDP port ${relay.udpPort} (onion and forwarding)`;
   const ws = relay.wsPorts.length === 0 ? '' : `, WebSocket ${relay.wsPorts.length === 1 ? 'port' : 'ports'} ${relay.wsPorts.join(', ')}`;
   logger.info(`listening on ${where}, TCP ${ports}${ws}, ${udp}`);
+  if (config.busyPollUs > 0) logger.info(`busy polling: after input the loop polls for ${config.busyPollUs} µs instead of sleeping`);
 
   logger.info(`${await signal} received; closing (send it again to exit at once)`);
   // Listeners stop at once and every connection is closed; a close that hangs does not hold the exit.
