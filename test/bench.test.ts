@@ -343,9 +343,10 @@ test("the machine's busy share leaves out CPU known not to be work (a latency wo
 });
 
 test("the bench's CPU: polling is not work, worker processes add their whole CPU, a worker ≥ 90 % busy is the limit", () => {
-  // One latency thread worker: 6 s of CPU in a 10 s window, 4 of them polling with nothing to do.
+  // One latency thread worker: 8 s of CPU in a 10 s window, 5 s of it (wall clock) in turns polling
+  // with nothing to do, on a CPU 80 % of the time: 4 s of CPU polling.
   const latency = benchCpu({
-    samples: [{ wallS: 10, threadS: 6, processS: 99, elu: 1, pollingS: 4 }],
+    samples: [{ wallS: 10, threadS: 8, processS: 99, elu: 1, pollingS: 5 }],
     mode: 'threads',
     windowS: 10,
     coordinatorS: 7, // the process: coordinator and thread worker together
@@ -353,8 +354,8 @@ test("the bench's CPU: polling is not work, worker processes add their whole CPU
     machineTo: { busy: 1500, total: 2000 }, // 2 CPUs × 10 s × 100 ticks, 75 % busy
     polls: true,
   });
-  assert.equal(latency.perWorkerS, [2]);
-  assert.is(latency.utilization, 0.2);
+  assert.equal(latency.perWorkerS, [4]);
+  assert.is(latency.utilization, 0.4);
   assert.is(latency.pollingS, 4);
   assert.is(latency.benchS, 7);
   assert.is(latency.machineBusy, 0.55, '(1500 − 4 s × 100 ticks) / 2000');
@@ -372,8 +373,8 @@ test("the bench's CPU: polling is not work, worker processes add their whole CPU
   assert.ok(busy.limited);
   assert.not.ok('pollingS' in busy);
   assert.not.ok('machineBusy' in busy, 'no /proc/stat samples');
-  // More polling than CPU (it is scaled by the worker's CPU share, but never below zero here).
-  assert.equal(benchCpu({ samples: [{ wallS: 10, threadS: 1, processS: 1, elu: 1, pollingS: 3 }], mode: 'threads', windowS: 10, coordinatorS: 1, polls: true }).perWorkerS, [0]);
+  // More polling than the window (12 s of 10 at a 10 % CPU share: 1.2 s of 1): never below zero.
+  assert.equal(benchCpu({ samples: [{ wallS: 10, threadS: 1, processS: 1, elu: 1, pollingS: 12 }], mode: 'threads', windowS: 10, coordinatorS: 1, polls: true }).perWorkerS, [0]);
 });
 
 for (const mode of ['threads', 'processes'] as const) {

@@ -45,7 +45,8 @@ export interface BenchCpuInputs {
 
 export function benchCpu(i: BenchCpuInputs): BenchCpu {
   const ownS = i.samples.map((s) => (i.mode === 'processes' ? s.processS : s.threadS ?? s.elu * s.wallS));
-  const pollingS = i.samples.map((s) => s.pollingS ?? 0);
+  // Polling turns are timed by the wall clock; the share of it the worker spent waiting for a CPU was not CPU.
+  const pollingS = i.samples.map((s, k) => (s.pollingS && s.wallS > 0 ? s.pollingS * Math.min(1, ownS[k]! / s.wallS) : 0));
   const totalPollingS = pollingS.reduce((a, b) => a + b, 0);
   const perWorkerS = ownS.map((s, k) => Math.max(0, s - pollingS[k]!));
   const workersS = perWorkerS.reduce((a, b) => a + b, 0);

@@ -133,10 +133,7 @@ export class LatencyRun implements WorkerRun {
   stop(): Promise<LatencyWorkerResult> {
     if (this.markAt === 0) this.mark(); // stopped during the warm-up: an empty window
     this.stopAt = performance.now();
-    const sample = this.cpu.stop();
-    // Polling turns are timed by the wall clock; the share of it the thread spent waiting for a CPU was not CPU.
-    const onCpu = sample.wallS > 0 ? Math.min(1, (sample.threadS ?? sample.elu * sample.wallS) / sample.wallS) : 0;
-    const cpu = { ...sample, pollingS: (this.pollingMs / 1000) * onCpu };
+    const cpu = { ...this.cpu.stop(), pollingS: this.pollingMs / 1000 };
     this.measuring = false;
     this.running = false;
     clearInterval(this.tick);

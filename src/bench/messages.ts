@@ -63,8 +63,8 @@ export interface CpuSample {
   /** Event-loop utilisation of the worker's thread (0..1): near 1, the worker never waited. */
   elu: number;
   /**
-   * Latency: of the CPU above, the time the worker polled with nothing to do (it polls rather
-   * than sleeps). Not work: subtracted where the bench asks whether it was the limit.
+   * Latency: wall-clock time of the turns in which the worker polled with nothing to do (it polls
+   * rather than sleeps). Not work: bench-cpu.ts turns it into CPU and leaves it out of the busy shares.
    */
   pollingS?: number;
 }

@@ -94,10 +94,6 @@ export class WorkerHandle {
 }
 
 function threadWorker(index: number): WorkerHandle {
-  // A fixed young generation (src/young-generation.ts): a polling latency worker allocates ~150 MB/s,
-  // and with V8's default its own scavenges set the p99 it reported as the relay's. V8 flags are
-  // per process; the heap of an isolate created after this takes them.
-  for (const flag of YOUNG_GENERATION_FLAGS) setFlagsFromString(flag);
   const workerData = { [WORKER_FLAG]: true };
   let worker: Worker;
   if (benchWorkerUrl.pathname.endsWith('.ts')) {
@@ -185,6 +181,10 @@ async function inlineWorker(index: number): Promise<WorkerHandle> {
 /** Starts `count` workers and waits for each one's hello. */
 export async function startWorkers(mode: PoolMode, count: number, timeoutMs: number): Promise<WorkerHandle[]> {
   const handles: WorkerHandle[] = [];
+  // A fixed young generation (src/young-generation.ts): a polling latency worker allocates ~150 MB/s,
+  // and with V8's default its own scavenges set the p99 it reported as the relay's. V8 flags are
+  // per process; the heap of an isolate created after this takes them (processes get them as execArgv).
+  if (mode === 'threads') for (const flag of YOUNG_GENERATION_FLAGS) setFlagsFromString(flag);
   for (let i = 0; i < count; i++) {
     handles.push(mode === 'threads' ? threadWorker(i) : mode === 'processes' ? processWorker(i) : await inlineWorker(i));
   }

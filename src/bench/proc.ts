@@ -90,7 +90,6 @@ export function systemCpu(): SystemCpu | undefined {
   return { busy: total - idle, total };
 }
 
-/** The share of the machine's CPU that was busy between two samples (0..1). */
 /** The machine's busy share between two samples, less `excludedCpuS` seconds of CPU known not to be work. */
 export function busyShare(a: SystemCpu | undefined, b: SystemCpu | undefined, excludedCpuS = 0): number | undefined {
   if (!a || !b || b.total <= a.total) return undefined;
