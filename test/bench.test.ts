@@ -101,6 +101,28 @@ test('toxrelay bench is dispatched with its own arguments, --help included', () 
   for (const args of bad) assert.throws(() => parseBenchArgs(args), (e: unknown) => e instanceof CliError && !/\n/.test((e as Error).message), args.join(' '));
 });
 
+test('--compare holds 10,000 connections, or what the open-files limit lets each relay hold', () => {
+  const connections = (args: string[], soft?: number) => {
+    const c = parseBenchArgs(['--compare', ...args], soft === undefined ? undefined : { soft, hard: soft });
+    assert.ok(c.kind === 'compare');
+    return { connections: c.compare.base.connections, notes: c.compare.notes };
+  };
+  assert.equal(connections([], 20_000), { connections: 10_000, notes: [] });
+  assert.equal(connections([]), { connections: 10_000, notes: [] }, 'no limit known (not Linux)');
+  const low = connections(['connect'], 4096);
+  assert.is(low.connections, 3000);
+  assert.is(low.notes.length, 1);
+  assert.match(low.notes[0]!, /^connect: 3000 connections, not 10000: the open-files limit is 4096; raise it \(ulimit -n\)/);
+  assert.equal(connections(['--connections', '2000'], 4096), { connections: 2000, notes: [] }, 'an explicit count that fits');
+  assert.throws(
+    () => parseBenchArgs(['--compare', '--connections', '5000'], { soft: 4096, hard: 4096 }),
+    (e: unknown) => e instanceof CliError && /--connections 5000 does not fit the open-files limit of 4096 .*at most 3496/.test((e as Error).message),
+  );
+  assert.equal(connections(['throughput'], 1024), { connections: 10_000, notes: [] }, 'no connect run, no limit to respect');
+  const plain = parseBenchArgs(['connect', '--port', '1', '--key', KEY], { soft: 1024, hard: 1024 });
+  assert.is(plain.kind === 'run' && plain.options.connections, 1000, 'a single connect run keeps its own default');
+});
+
 test('default workers: one per CPU, less one for a relay on this machine', () => {
   assert.is(defaultThreads('127.0.0.1', 2), 1);
   assert.is(defaultThreads('::1', 8), 7);
@@ -313,7 +335,7 @@ test('report: figures, ratios, a table and a self-contained HTML page with SVG c
     startedAt: 'a',
     finishedAt: 'b',
     machine: { cpuModel: 'cpu', cpus: 2, node: 'v20', kernel: 'k', memoryGiB: 1, loadavg: [0, 0, 0], loopbackMtu: 65536 },
-    options: parsed.compare,
+    options: { ...parsed.compare, notes: ['connect: fewer <connections>'] },
     relays: ['toxrelay', 'tox-bootstrapd'],
     versions: { toxrelay: '0.1.0', 'tox-bootstrapd': '0.2.18' },
     skipped: [],
@@ -328,6 +350,8 @@ test('report: figures, ratios, a table and a self-contained HTML page with SVG c
   assert.match(html, /<h2>Relays<\/h2>\s*<table><tr><td>toxrelay \(throughput\)<\/td><td class="num"><code>node toxrelay\.js --port P --keys DIR\/keys<\/code>/, 'each relay\'s command lines');
   assert.match(html, /<code>tox-bootstrapd --config=DIR\/tox-bootstrapd\.conf<\/code>/);
   assert.match(html, /stalled &lt;x&gt;/, 'text is escaped');
+  assert.match(html, /<p class="warn">Note: connect: fewer &lt;connections&gt;<\/p>/, "the comparison's notes");
+  assert.match(formatCompare(report), /^note: connect: fewer <connections>$/m);
   assert.not.match(html, /<script|https?:\/\/(?!www\.w3\.org)/, 'self-contained');
   assert.match(formatCompare(report), /Relayed packets per second.*30,000.*10,000.*3\.00×/);
   assert.is(bootstrapdVersion(['Running "tox-bootstrapd" version 1000002018.']), '0.2.18');

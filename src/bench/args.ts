@@ -3,6 +3,8 @@
 
 import { parseArgs } from 'node:util';
 import { CliError } from '../cli/args.ts';
+import { type OpenFilesLimit, openFilesLimit } from '../cli/limits.ts';
+import { WARMUP_CONNECTIONS } from './connect.ts';
 import { BENCH_DEFAULTS, type BenchOptions, benchOptions, isWorkload, type Workload, WORKLOADS } from './options.ts';
 import { checkOptions } from './run.ts';
 
@@ -15,6 +17,8 @@ export interface CompareOptions {
   outDir: string;
   /** tox-bootstrapd's path; it is left out when the file does not exist. */
   bootstrapd: string;
+  /** Said before the figures: where the comparison departs from its defaults, and why. */
+  notes: string[];
   /** The options of each workload (host, port and key are filled in per relay). */
   base: Omit<BenchOptions, 'workload' | 'port' | 'keyHex' | 'pairs'> & { throughputPairs: number; latencyPairs: number };
 }
@@ -55,7 +59,35 @@ const OPTIONS = {
 
 const SECONDS = new Set(['duration', 'warmup', 'hold', 'stall', 'timeout']);
 
-export function parseBenchArgs(argv: readonly string[]): BenchCommand {
+/**
+ * Descriptors a compared relay needs besides the measured connections: the warm-up's, which
+ * tox-bootstrapd holds until its ping timeout, its listeners, stdio and files.
+ */
+const RELAY_SPARE_DESCRIPTORS = WARMUP_CONNECTIONS + 100;
+
+/**
+ * `--compare`'s connections under this process's open-files limit, which the relays it starts
+ * inherit (Node raises its soft limit to the hard one at start; tox-bootstrapd keeps what it gets).
+ * The default shrinks to what fits, with a note; an explicit count that cannot fit is refused.
+ */
+function compareConnections(asked: number | undefined, limit: OpenFilesLimit | undefined): { connections: number; note?: string } {
+  const fits = limit === undefined ? Infinity : limit.soft - RELAY_SPARE_DESCRIPTORS;
+  if (asked !== undefined) {
+    if (asked > fits) {
+      throw new CliError(`bench: --connections ${asked} does not fit the open-files limit of ${limit!.soft} that each relay gets; at most ${Math.max(0, fits)} (raise it with ulimit -n)`);
+    }
+    return { connections: asked };
+  }
+  const wanted = BENCH_DEFAULTS.compareConnections;
+  if (wanted <= fits) return { connections: wanted };
+  const connections = Math.max(100, Math.floor(fits / 1000) * 1000 || fits);
+  return {
+    connections,
+    note: `connect: ${connections} connections, not ${wanted}: the open-files limit is ${limit!.soft}; raise it (ulimit -n) to measure at ${wanted}`,
+  };
+}
+
+export function parseBenchArgs(argv: readonly string[], limit: OpenFilesLimit | undefined = openFilesLimit()): BenchCommand {
   let parsed;
   try {
     parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
@@ -108,7 +140,9 @@ export function parseBenchArgs(argv: readonly string[]): BenchCommand {
     const latencyPairs = num('latency-pairs') ?? BENCH_DEFAULTS.latencyPairs;
     const out = v.out ?? DEFAULT_OUT_DIR;
     if (out === '') throw new CliError('bench: --out needs a directory');
-    const base = { ...benchOptions({ workload: 'throughput', host: BENCH_DEFAULTS.host, port: 1, keyHex: '0'.repeat(64), ...common }) };
+    const connect: { connections: number; note?: string } =
+      workloads.length === 0 || workloads.includes('connect') ? compareConnections(common.connections, limit) : { connections: common.connections ?? BENCH_DEFAULTS.compareConnections };
+    const base = { ...benchOptions({ workload: 'throughput', host: BENCH_DEFAULTS.host, port: 1, keyHex: '0'.repeat(64), ...common, connections: connect.connections }) };
     // Check every workload's options now, not halfway through the comparison.
     for (const w of WORKLOADS) {
       check({ ...base, workload: w, pairs: w === 'latency' ? latencyPairs : throughputPairs });
@@ -121,6 +155,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchCommand {
         rounds,
         outDir: out,
         bootstrapd: v.bootstrapd ?? DEFAULT_BOOTSTRAPD,
+        notes: connect.note ? [connect.note] : [],
         base: { ...rest, throughputPairs, latencyPairs },
       },
       json,

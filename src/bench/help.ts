@@ -38,7 +38,9 @@ Load:
   --duration S        measured seconds (default: ${d.durationS}), after --warmup S (default: ${d.warmupS})
                       connect: up to --warmup S of connections (at most ${WARMUP_CONNECTIONS} per worker) opened
                       and closed before the measured ones; 0 = none
-  --connections C     connect: connections (default: ${d.connections})
+  --connections C     connect: connections (default: ${d.connections}; with --compare ${d.compareConnections},
+                      or what the open-files limit allows, since a relay's fixed costs
+                      swamp its memory per connection in small runs)
   --concurrency K     connect: connections opening at once (default: ${d.concurrency})
   --hold S            connect: seconds every connection is held idle before the memory is read (default: ${d.holdS})
 

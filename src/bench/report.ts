@@ -60,6 +60,7 @@ export function formatCompare(report: CompareReport): string {
   const lines = rows.map((r) => r.map((cell, i) => (i === 0 || i === r.length - 1 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ').trimEnd());
   lines.splice(1, 0, widths.map((w) => '-'.repeat(w)).join('  '));
   const notes: string[] = [];
+  for (const n of report.options.notes) notes.push(`note: ${n}`);
   for (const s of report.skipped) notes.push(`skipped: ${s}`);
   for (const run of report.runs) {
     for (const w of run.result.warnings) notes.push(`warning (${run.relay}, ${run.workload}, round ${run.round}): ${w}`);
@@ -183,6 +184,7 @@ export function renderHtml(report: CompareReport): string {
       ` (${o.rounds} round${o.rounds > 1 ? 's' : ''}, the order reversed every other round). Bars show the mean of the rounds` +
       `${o.rounds > 1 ? ', dots each round' : ''}.</p>`,
   );
+  for (const n of o.notes) body.push(`<p class="warn">Note: ${esc(n)}</p>`);
   for (const s of report.skipped) body.push(`<p class="warn">Skipped: ${esc(s)}</p>`);
   if (report.relays.length > 1 && report.figures.some((f) => f.ratio !== undefined)) {
     body.push('<h2>Summary: toxrelay / tox-bootstrapd</h2>');

@@ -1,6 +1,6 @@
-// The open-files limit against the connection cap. Node has no setrlimit, so toxrelay cannot
-// raise the limit itself as tox-bootstrapd does; it reads it (Linux) and says so at start when
-// the cap cannot be reached.
+// The open-files limit against the connection cap. Node raises its soft limit to the hard one as
+// it starts, and has no setrlimit to go further, so toxrelay reads the limit (Linux) and says so
+// at start when the cap cannot be reached.
 
 import { readFileSync } from 'node:fs';
 
