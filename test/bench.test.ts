@@ -1,7 +1,7 @@
 // toxrelay bench: payload checks, option parsing and planning, the report, and each workload run
 // briefly through the programmatic API against an in-process relay on a real clock. Results are
 // checked for sanity (counted, not corrupt, not lost), never for speed.
-import { createServer, type Socket } from 'node:net';
+import { createConnection, createServer, type Socket } from 'node:net';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parseBenchArgs } from '../src/bench/args.ts';
@@ -256,9 +256,8 @@ test(
     const r = await runBench(benchOptions({ workload: 'connect', host: '127.0.0.1', port, keyHex: KEY, connections: 5, threads: 1, holdS: 0 }));
     assert.is(r.connect!.ok, 0);
     assert.is(r.connect!.failed, 5);
-    assert.match(r.warnings.join('\n'), /5 connection\(s\) failed: ECONNREFUSED/);
     assert.is(r.connect!.warmedUp, 0, 'the warm-up stopped at its first failure and counted nothing');
-    assert.equal(r.errors, ['no connection could be opened']);
+    assert.equal(r.errors, ['no connection could be opened: ECONNREFUSED ×5']);
   }),
 );
 
@@ -279,18 +278,98 @@ test(
       assert.is(k.connect!.failed, 4);
       // The connect warm-up stays inside the set-up deadline: the run still ends with its counts.
       const warm = await runBench(benchOptions({ ...base, workload: 'connect', connections: 4, warmupS: 2 }));
-      assert.equal(warm.errors, ['no connection could be opened']);
+      assert.match(warm.errors.join('\n'), /^no connection could be opened: \w+ ×4$/);
       assert.is(warm.connect!.failed, 4);
       assert.is(warm.connect!.warmedUp, 0);
       const t = await runBench(benchOptions({ ...base, workload: 'throughput', pairs: 2 }));
       assert.is(t.throughput!.pairs, 0);
       assert.is(t.throughput!.failedPairs, 2);
-      assert.match(t.warnings.join('\n'), /2 pair\(s\) failed to set up/);
-      assert.equal(t.errors, ['no pair could be set up']);
-      assert.equal(k.errors, ['no connection could be opened']);
+      assert.match(t.errors.join('\n'), /^no pair could be set up: \w+ ×2$/);
+      assert.match(k.errors.join('\n'), /^no connection could be opened: \w+ ×4$/);
     } finally {
       for (const s of sockets) s.destroy();
       server.close();
+    }
+  }),
+);
+
+test(
+  'a relay that refuses some connections: the run fails, and says for how many the figures stand',
+  timed(async () => {
+    const relay = await testRelay({ clock: systemClock, autoTimers: true, maxPerIp: 2 });
+    try {
+      const base = { host: '127.0.0.1', port: relay.port, keyHex: Buffer.from(relay.publicKey).toString('hex'), threads: 1, perSource: 0, holdS: 0, warmupS: 0 };
+      const k = await runBench(benchOptions({ ...base, workload: 'connect', connections: 4, concurrency: 1 }));
+      assert.is(k.connect!.ok, 2);
+      assert.match(k.errors.join('\n'), /^2 of 4 connection\(s\) failed: (\w+ ×\d(, )?)+; the figures are for 2/);
+      if (k.connect!.failures.CLOSED) assert.match(k.errors[0]!, /every socket came from one address.*--per-source above 0/, 'the likely cause: one source address');
+      const t = await runBench(benchOptions({ ...base, workload: 'throughput', pairs: 2, durationS: 0.3 }));
+      // Which sockets the cap refuses depends on timing: one pair or both fail.
+      assert.ok(t.throughput!.failedPairs >= 1);
+      assert.match(t.errors.join('\n'), /^(no pair could be set up|1 of 2 pair\(s\) failed to set up): .*every socket came from one address/);
+    } finally {
+      await relay.close();
+    }
+  }),
+);
+
+test(
+  'a wrong --key: every connection closed at the hello, and the error asks about the key',
+  timed(async () => {
+    const relay = await testRelay({ clock: systemClock, autoTimers: true });
+    try {
+      const r = await runBench(benchOptions({ workload: 'connect', host: '127.0.0.1', port: relay.port, keyHex: KEY, connections: 3, threads: 1, holdS: 0, warmupS: 0 }));
+      assert.is(r.connect!.ok, 0);
+      assert.match(r.errors.join('\n'), /^no connection could be opened: CLOSED ×3 \(.*is --key the relay's public key\?\)$/);
+    } finally {
+      await relay.close();
+    }
+  }),
+);
+
+test('--server-pid of no process is an error before any load', async () => {
+  const started = performance.now();
+  const r = await runBench(benchOptions({ workload: 'connect', host: '127.0.0.1', port: 1, keyHex: KEY, serverPid: 2 ** 31 - 1 }));
+  assert.equal(r.errors, [`--server-pid ${2 ** 31 - 1}: there is no such process`]);
+  assert.is(r.connect, undefined);
+  assert.ok(performance.now() - started < 1000, 'no worker was started');
+});
+
+test(
+  'a relay that stops forwarding mid-run: a --timeout shorter than the drain still gets the result',
+  timed(async () => {
+    const relay = await testRelay({ clock: systemClock, autoTimers: true });
+    // A proxy that can be frozen: bytes stop flowing both ways, as from a stopped relay.
+    let frozen = false;
+    const held = new Set<Socket>();
+    const proxy = createServer((client) => {
+      const upstream = createConnection({ host: '127.0.0.1', port: relay.port });
+      held.add(client).add(upstream);
+      for (const [from, to] of [[client, upstream], [upstream, client]] as const) {
+        from.on('data', (bytes) => {
+          if (!frozen) to.write(bytes);
+        });
+        from.on('error', () => {});
+        from.on('close', () => to.destroy());
+      }
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (proxy.address() as { port: number }).port;
+      const freeze = setTimeout(() => (frozen = true), 900);
+      const r = await runBench(
+        benchOptions({ workload: 'throughput', host: '127.0.0.1', port, keyHex: Buffer.from(relay.publicKey).toString('hex'), pairs: 2, threads: 1, warmupS: 0.2, durationS: 1, timeoutS: 1, stallS: 0.5 }),
+      );
+      clearTimeout(freeze);
+      assert.ok(frozen);
+      assert.ok(!r.errors.some((e) => /sent no 'result'/.test(e)), r.errors.join('; '));
+      assert.is(r.throughput!.pairs, 2);
+      assert.ok(r.throughput!.packets > 0, 'packets before the freeze are counted');
+      assert.match(r.warnings.join('\n'), /2 pair\(s\) stalled/);
+    } finally {
+      for (const s of held) s.destroy();
+      proxy.close();
+      await relay.close();
     }
   }),
 );

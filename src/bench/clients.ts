@@ -9,7 +9,7 @@ import type { KeyAgreement } from '../crypto/key-agreement.ts';
 import { nativeKeyAgreement } from '../crypto/key-agreement-node.ts';
 import { tcpTransport } from '../client/tcp.ts';
 import type { WorkerJob } from './messages.ts';
-import type { Target } from './options.ts';
+import { spreadsSources, type Target } from './options.ts';
 
 /** Pairs one worker sets up at once. */
 const SETUP_CONCURRENCY = 32;
@@ -34,7 +34,7 @@ export function sourceAddress(n: number): string {
 
 /** The source address of a job's socket number `socket`, or undefined when the kernel picks it. */
 export function sourceFor(target: Target, perSource: number, socket: number): string | undefined {
-  if (perSource <= 0 || !/^127\./.test(target.host)) return undefined;
+  if (perSource <= 0 || !spreadsSources(target.host)) return undefined;
   return sourceAddress(Math.floor(socket / perSource));
 }
 

@@ -1,7 +1,7 @@
 // A BenchResult as the table printed at the end of a run.
 
 import type { BenchResult } from './run.ts';
-import { describeCounts } from './run.ts';
+import { describeCounts } from './findings.ts';
 
 export function num(x: number | undefined, digits = 0): string {
   if (x === undefined || !Number.isFinite(x)) return '–';

@@ -51,7 +51,8 @@ Bench:
                       descriptors, so above ${AUTO_PROCESSES_ABOVE} sockets the bench uses processes by itself
                       (at most ${SOCKETS_PER_PROCESS} sockets each).
   --per-source N      sockets per loopback source address 127.0.x.y (default: ${d.perSource}; 0 = the
-                      kernel's choice), so that a per-address limit (toxrelay: 64) does not refuse them
+                      kernel's choice), so that a per-address limit (toxrelay: 64) does not refuse them;
+                      only for a 127.x.y.z --host (::1 and localhost: one source address)
   --stall S           a pair without progress for S seconds is reported stalled (default: ${d.stallS})
   --timeout S         limit of each set-up phase (default: ${d.timeoutS})
   --json              print one JSON object instead of the table

@@ -110,6 +110,15 @@ export function defaultThreads(host: string = BENCH_DEFAULTS.host, cpus: number 
   return Math.max(1, isLoopback(host) ? cpus - 1 : cpus);
 }
 
+/**
+ * Whether the bench can spread its sockets over source addresses for this target: an IPv4
+ * loopback target can be reached from any 127.0.x.y; IPv6 has one loopback address, and a name
+ * (localhost) may resolve to either family.
+ */
+export function spreadsSources(host: string): boolean {
+  return /^127\./.test(host);
+}
+
 export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^(::ffff:)?127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/i.test(host);
 }

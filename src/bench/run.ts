@@ -4,8 +4,9 @@
 // deadline; a worker that misses one is dropped and named in `errors`.
 
 import { performance } from 'node:perf_hooks';
-import { type BenchCpu, benchCpu, BUSY_LIMIT } from './bench-cpu.ts';
+import { type BenchCpu, benchCpu } from './bench-cpu.ts';
 import { type BoxCost, measureBoxCost } from './box-cost.ts';
+import { judge } from './findings.ts';
 import type { ConnectWorkerResult, LatencyWorkerResult, PairOutcome, Progress, ThroughputWorkerResult, WorkerJob, WorkerResult } from './messages.ts';
 import {
   AUTO_PROCESSES_ABOVE,
@@ -16,13 +17,19 @@ import {
   type Workload,
 } from './options.ts';
 import { MAX_PAYLOAD_SIZE, MIN_PAYLOAD_SIZE } from './payload.ts';
+import { DRAIN_MS } from './throughput.ts';
 import { type PoolMode, startWorkers, type WorkerHandle } from './pool.ts';
-import { type MemoryStatus, pidCpuSeconds, pidMemory, processCpuSeconds, systemCpu } from './proc.ts';
+import { type MemoryStatus, pidAlive, pidCpuSeconds, pidMemory, processCpuSeconds, systemCpu } from './proc.ts';
 import { ascending, mean, mergeCounts, percentile, round, type Spread, spread } from './stats.ts';
 
 const HELLO_TIMEOUT_MS = 30_000;
 /** A step inside a worker (one connect, handshake, link or ping) never waits longer. */
 const MAX_STEP_MS = 10_000;
+/**
+ * After stop, what a worker may take beyond --timeout to send its result: a throughput worker
+ * drains in-flight packets for up to DRAIN_MS, and its result must not be lost to a short --timeout.
+ */
+const RESULT_GRACE_MS = DRAIN_MS + 2000;
 const PROGRESS_MS = 250;
 
 export type Phase = 'starting' | 'setup' | 'warmup' | 'measure' | 'drain' | 'opening' | 'hold' | 'verify';
@@ -230,6 +237,10 @@ export async function runBench(o: BenchOptions, hooks: BenchHooks = {}): Promise
     warnings: plan.note ? [plan.note] : [],
     errors: [],
   };
+  if (o.serverPid !== undefined && !pidAlive(o.serverPid)) {
+    result.errors.push(`--server-pid ${o.serverPid}: there is no such process`);
+    return result;
+  }
   const timeoutMs = o.timeoutS * 1000;
   const stepTimeoutMs = Math.min(MAX_STEP_MS, timeoutMs);
 
@@ -331,7 +342,8 @@ export async function runBench(o: BenchOptions, hooks: BenchHooks = {}): Promise
       const serverAfter = server === undefined ? undefined : pidMemory(server);
       setPhase('verify');
       for (const h of handles) h.send({ t: 'stop' });
-      workerResults = (await everyWorker(handles, result.errors, (h) => h.next('result', timeoutMs))).map((x) => x.value.result);
+      workerResults = (await everyWorker(handles, result.errors, (h) => h.next('result', timeoutMs + RESULT_GRACE_MS))).map((x) => x.value.result);
+      if (workerResults.length === 0) return result; // the errors say why
       result.connect = mergeConnect(workerResults as ConnectWorkerResult[], windowS);
       if (server !== undefined) {
         result.server = serverSummary(server, serverBefore, serverAfter, cpuFrom.server, cpuTo.server, windowS);
@@ -353,7 +365,8 @@ export async function runBench(o: BenchOptions, hooks: BenchHooks = {}): Promise
       windowS = (performance.now() - cpuFrom.wall) / 1000;
       cpuTo = { wall: performance.now(), bench: processCpuSeconds(), server: server === undefined ? undefined : pidCpuSeconds(server), machine: systemCpu() };
       setPhase('drain');
-      workerResults = (await everyWorker(handles, result.errors, (h) => h.next('result', timeoutMs))).map((x) => x.value.result);
+      workerResults = (await everyWorker(handles, result.errors, (h) => h.next('result', timeoutMs + RESULT_GRACE_MS))).map((x) => x.value.result);
+      if (workerResults.length === 0) return result; // the errors say why
       const serverAfter = server === undefined ? undefined : pidMemory(server);
       if (o.workload === 'throughput') result.throughput = mergeThroughput(workerResults as ThroughputWorkerResult[], windowS);
       else result.latency = mergeLatency(workerResults as LatencyWorkerResult[], windowS);
@@ -379,9 +392,7 @@ export async function runBench(o: BenchOptions, hooks: BenchHooks = {}): Promise
       ...(cpuTo.machine ? { machineTo: cpuTo.machine } : {}),
       polls: result.latency !== undefined,
     });
-    addWarnings(result, o);
-    if ((result.throughput ?? result.latency)?.pairs === 0) result.errors.push('no pair could be set up');
-    if (result.connect?.ok === 0) result.errors.push('no connection could be opened');
+    judge(result, o, windowS);
     return result;
   } catch (error) {
     result.errors.push((error as Error).message);
@@ -500,54 +511,4 @@ export function mergeConnect(rs: ConnectWorkerResult[], seconds: number): Connec
     checked: sum((r) => r.checked),
     warmedUp: sum((r) => r.warmedUp),
   };
-}
-
-function addWarnings(r: BenchResult, o: BenchOptions): void {
-  const w = r.warnings;
-  const c = r.cpu;
-  if (c) {
-    const n = r.workers.count;
-    const what = r.workers.mode === 'processes' ? 'processes' : 'threads';
-    const machineFull = c.machineBusy !== undefined && c.machineBusy >= BUSY_LIMIT;
-    if (c.limited && !machineFull) {
-      w.push(`the bench used ${pct(c.utilization)} of its ${n} worker ${what}' CPU: the bench, not the relay, is probably the limit (try more --threads)`);
-    } else if (!c.limited && !machineFull && c.maxWorkerUtilization >= BUSY_LIMIT) {
-      w.push(`a bench worker was ${pct(c.maxWorkerUtilization)} busy: the load is uneven or too few workers`);
-    }
-    if (machineFull) {
-      // More workers would only take CPU from the relay: on a full machine, advice to add some misleads.
-      const also = c.limited ? `; the bench's ${n} worker ${what} were ${pct(c.utilization)} busy` : '';
-      w.push(`the machine's CPUs were ${pct(c.machineBusy!)} busy: bench and relay competed for them, so the figures are the machine's limit${also}`);
-    }
-  }
-  const t = r.throughput;
-  if (t) {
-    if (t.stalledPairs > 0) w.push(`${t.stalledPairs} pair(s) stalled (no progress for ${o.stallS} s); see PROTOCOL §13 for tox-bootstrapd on loopback`);
-    if (t.closedPairs > 0) w.push(`the relay closed ${t.closedPairs} pair(s) during the run`);
-    if (t.corrupt > 0) w.push(`${t.corrupt} corrupt payload(s) received`);
-    if (t.failedPairs > 0) w.push(`${t.failedPairs} pair(s) failed to set up: ${describeCounts(t.setupErrors)}`);
-  }
-  const l = r.latency;
-  if (l) {
-    if (l.timeouts > 0) w.push(`${l.timeouts} ping(s) not answered within ${o.stallS} s`);
-    if (l.corrupt > 0) w.push(`${l.corrupt} corrupt payload(s) received`);
-    if (l.failedPairs > 0) w.push(`${l.failedPairs} pair(s) failed to set up: ${describeCounts(l.setupErrors)}`);
-  }
-  const k = r.connect;
-  if (k) {
-    if (k.failed > 0) w.push(`${k.failed} connection(s) failed: ${describeCounts(k.failures)}`);
-    if (k.alive < k.checked) w.push(`${k.checked - k.alive} held connection(s) no longer answered a ping after the hold`);
-  }
-  if (r.server && !r.server.alive) w.push(`the server (PID ${r.server.pid}) is gone`);
-}
-
-export function describeCounts(counts: Record<string, number>): string {
-  return Object.entries(counts)
-    .sort((a, b) => b[1] - a[1])
-    .map(([k, v]) => `${k} ×${v}`)
-    .join(', ');
-}
-
-function pct(x: number): string {
-  return `${Math.round(x * 100)} %`;
 }

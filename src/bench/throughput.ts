@@ -24,7 +24,7 @@ const ACK_EVERY_MS = 50;
 const PROBE_AFTER_MS = 300;
 const TICK_MS = 25;
 /** After stop, how long in-flight packets get to be acknowledged or found lost. */
-const DRAIN_MS = 3000;
+export const DRAIN_MS = 3000;
 const MAX_STALLS_LISTED = 50;
 
 class Side {
