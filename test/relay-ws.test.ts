@@ -8,7 +8,7 @@ import * as assert from 'uvu/assert';
 import { WebSocket } from 'ws';
 import { RelayClient } from '../src/client/index.ts';
 import { connectWebSocket, type WebSocketConstructor } from '../src/client/ws.ts';
-import { WS_MAX_MESSAGE_BYTES } from '../src/relay/ws.ts';
+import { WS_MAX_FRAGMENTS, WS_MAX_MESSAGE_BYTES } from '../src/relay/ws.ts';
 import { createHello } from '../src/client/handshake.ts';
 import { encodeOobSend, encodePing, encodeRoutingRequest } from '../src/client/packets.ts';
 import { generateKeyPair, ready } from '../src/client/sodium.ts';
@@ -210,6 +210,29 @@ test('an oversize message closes that WebSocket (1009) and nothing else; a linke
     assert.is((await told).connId, pair.bId);
     await pairStillWorks(bystanders);
     await exchange(bystanders);
+  } finally {
+    await r.close();
+  }
+});
+
+test('a message in too many fragments closes that WebSocket (1008) and nothing else; fewer are fine', async () => {
+  const r = await testRelay({ wsPorts: [0] });
+  try {
+    const bystanders = await linkClients(await r.wsConnected(), await r.connected());
+    // A confirmed client's ping, sent as one message in WS_MAX_FRAGMENTS pieces, is answered.
+    const fine = await r.wsConnected();
+    const pingId = Uint8Array.of(0, 0, 0, 0, 0, 0, 0, 7);
+    const pong = fine.waitFor('pong', undefined, 2000);
+    const ping = fine.sealFrame(encodePing(pingId));
+    const piece = Math.ceil(ping.length / WS_MAX_FRAGMENTS);
+    for (let at = 0; at < ping.length; at += piece) fine.ws.send(ping.subarray(at, at + piece), { binary: true, fin: at + piece >= ping.length });
+    assert.equal((await pong).id, pingId);
+    // One more fragment than that, never finished: closed at once, not held until a timeout.
+    const victim = await r.wsConnected();
+    const code = closeCode(victim.ws, 2000);
+    for (let i = 0; i <= WS_MAX_FRAGMENTS; i++) victim.ws.send(Uint8Array.of(0), { binary: true, fin: false });
+    assert.is(await code, 1008);
+    await pairStillWorks(bystanders);
   } finally {
     await r.close();
   }

@@ -25,6 +25,14 @@ export const WS_MAX_MESSAGE_BYTES = 64 * 1024;
  * already gone by then: this only bounds the socket.
  */
 export const WS_CLOSE_TIMEOUT_MS = 2_000;
+/**
+ * Fragments of one message, and raw chunks waiting to be parsed. ws keeps each as an object
+ * until the message ends, and its defaults (16,384 and 262,144) let a client that sends a message
+ * in 1-byte fragments and never ends it hold ~25 times the bytes it sent, out of the relay's
+ * sight. Message boundaries mean nothing here, so a client never needs many.
+ */
+export const WS_MAX_FRAGMENTS = 64;
+const WS_MAX_BUFFERED_CHUNKS = 1024;
 
 /** The HTTP side of a WebSocket port: time to send the upgrade request's headers. */
 const HTTP_HEADERS_TIMEOUT_MS = 10_000;
@@ -102,6 +110,8 @@ function listenOneWs(port: number, host: string | undefined, maxConnections: num
   const wsOptions: ServerOptions & { closeTimeout: number } = {
     noServer: true,
     maxPayload: WS_MAX_MESSAGE_BYTES,
+    maxFragments: WS_MAX_FRAGMENTS,
+    maxBufferedChunks: WS_MAX_BUFFERED_CHUNKS,
     perMessageDeflate: false, // the payload is ciphertext: nothing to gain, and a decompression bomb to fear
     clientTracking: false, // server.ts keeps its own set
     closeTimeout: WS_CLOSE_TIMEOUT_MS,
