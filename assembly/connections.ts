@@ -10,7 +10,7 @@
 // 120  last pinged f64 ms 128  opened at f64 ms
 // 136  link chunk pointers u32 × 30 (0 = chunk not allocated)
 
-import { CHUNKS_PER_CONNECTION, STATE_FREE } from './constants';
+import { CHUNKS_PER_CONNECTION, STATE_CONFIRMED, STATE_FREE } from './constants';
 import { reserve } from './heap';
 
 export const CONNECTION_SIZE: i32 = 256;
@@ -68,6 +68,27 @@ export function allocateSlot(state: u8, now: f64): i32 {
   store<f64>(c + C_OPENED_AT, now);
   liveCount++;
   return slot;
+}
+
+/**
+ * The unconfirmed connection (handshaking, or waiting for its first frame) opened longest ago, if
+ * it was opened before `openedBefore`; -1 when there is none. A scan of the table: it runs only
+ * when the table is full and a newcomer needs room.
+ */
+export function oldestUnconfirmedSlot(openedBefore: f64): i32 {
+  let oldest: i32 = -1;
+  let oldestAt: f64 = openedBefore;
+  for (let slot: i32 = 0; slot < capacity; slot++) {
+    const c = record(slot);
+    const state = load<u8>(c + C_STATE);
+    if (state == STATE_FREE || state == STATE_CONFIRMED) continue;
+    const at = load<f64>(c + C_OPENED_AT);
+    if (at < oldestAt) {
+      oldest = slot;
+      oldestAt = at;
+    }
+  }
+  return oldest;
 }
 
 /** Returns a slot whose links, index entry and partial frame have already been released. */

@@ -68,6 +68,7 @@ export const CLOSE_SOCKET_CLOSED: u8 = 8; // host: the peer hung up or errored
 export const CLOSE_UNSUPPORTED: u8 = 9; // §4: forward request without a forwarding module
 export const CLOSE_OUTPUT_OVERFLOW: u8 = 10; // host: the client stopped reading
 export const CLOSE_SERVER_SHUTDOWN: u8 = 11; // host: the relay is stopping
+export const CLOSE_EVICTED: u8 = 12; // host: the table was full, and this unconfirmed connection was the oldest
 
 // --- action kinds written for the host ---
 export const ACTION_SEND: u8 = 1; // encrypt ptr[len] and send it to slot

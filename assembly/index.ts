@@ -7,7 +7,7 @@
 import { actionCount, actionsBase, actionsInit, actionsReset, emitSend } from './actions';
 import {
   allocateSlot, C_IDENTIFIER, C_PUBLIC_KEY, C_RECV_NONCE, C_SEND_NONCE, C_STATE, capacity,
-  connectionsInit, isValidSlot, liveCount, record, stateOf,
+  connectionsInit, isValidSlot, liveCount, oldestUnconfirmedSlot, record, stateOf,
 } from './connections';
 import {
   KEY_SIZE, MAX_FRAME_SIZE, NONCE_SIZE, STATE_CONFIRMED, STATE_CONNECTED, STATE_UNCONFIRMED,
@@ -52,6 +52,11 @@ export function lastFramePtr(): usize { return framePtr; }
 /** A new socket: its slot, or -1 when the connection cap is reached. */
 export function openConnection(now: f64): i32 {
   return allocateSlot(STATE_CONNECTED, now);
+}
+
+/** Room for a newcomer when the table is full: the oldest unconfirmed slot opened before then, or -1. */
+export function oldestUnconfirmed(openedBefore: f64): i32 {
+  return liveCount > confirmedCount ? oldestUnconfirmedSlot(openedBefore) : -1;
 }
 
 export function state(slot: i32): i32 {

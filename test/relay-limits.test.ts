@@ -2,6 +2,7 @@
 // address, and output to a client that stops reading.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { EVICT_AFTER_MS } from '../src/relay/relay.ts';
 import { closedWithin, delay, pairStillWorks, stillOpenAfter, testRelay } from './support/relay.ts';
 
 test('the connection cap refuses sockets beyond it and frees a place when one closes', async () => {
@@ -18,6 +19,40 @@ test('the connection cap refuses sockets beyond it and frees a place when one cl
     await gone;
     await delay(50);
     await r.connected();
+  } finally {
+    await r.close();
+  }
+});
+
+test('a full table makes room by closing its oldest unconfirmed connection, not a young one, never a confirmed one', async () => {
+  const r = await testRelay({ maxConnections: 3 });
+  const attached = async (count: number) => {
+    for (let i = 0; i < 100 && r.relay.connectionCount !== count; i++) await delay(5);
+    assert.is(r.relay.connectionCount, count);
+  };
+  try {
+    const confirmed = await r.connected();
+    const idleOld = await r.raw(); // sends nothing, as a socket that holds a place
+    await attached(2);
+    r.clock.advance(EVICT_AFTER_MS - 500);
+    const idleYoung = await r.raw();
+    await attached(3);
+    // Both unconfirmed ones are younger than EVICT_AFTER_MS: the newcomer is refused.
+    await closedWithin(await r.raw());
+    assert.is(r.relay.stats.refusedFull, 1);
+    r.clock.advance(600); // idleOld is now past it, idleYoung not
+    const newcomer = await r.connected();
+    await closedWithin(idleOld);
+    assert.ok(await stillOpenAfter(idleYoung, 100), 'only the oldest made room');
+    assert.is(r.relay.stats.closes.evicted, 1);
+    r.clock.advance(EVICT_AFTER_MS);
+    const another = await r.connected();
+    await closedWithin(idleYoung);
+    // Every place is held by a confirmed client now: the next newcomer is refused.
+    await closedWithin(await r.raw());
+    assert.is(r.relay.stats.refusedFull, 2);
+    assert.is(r.relay.stats.closes.evicted, 2);
+    for (const c of [confirmed, newcomer, another]) await c.ping();
   } finally {
     await r.close();
   }

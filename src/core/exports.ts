@@ -18,6 +18,7 @@ export interface CoreExports {
   takeSendNonce(slot: number): number;
   acceptFrame(slot: number, len: number, now: number): number;
   closeConnection(slot: number, reason: number): number;
+  oldestUnconfirmed(openedBefore: number): number;
   deliverPacket(slot: number, identifier: bigint, len: number): number;
   sweepBegin(now: number): void;
   sweepStep(): number;
@@ -60,6 +61,7 @@ export const CloseReason = {
   UNSUPPORTED: 9,
   OUTPUT_OVERFLOW: 10,
   SERVER_SHUTDOWN: 11,
+  EVICTED: 12,
 } as const;
 export type CloseReasonCode = (typeof CloseReason)[keyof typeof CloseReason];
 

@@ -20,6 +20,9 @@ export interface UdpRequests {
   forward?(slot: number, identifier: bigint, plaintext: Uint8Array): void;
 }
 
+/** An unconfirmed connection this young is not closed to make room (see evictOldestUnconfirmed). */
+export const EVICT_AFTER_MS = 2000;
+
 export class Relay {
   readonly stats = new RelayStats();
   private readonly sessions: (Session | undefined)[] = [];
@@ -54,7 +57,9 @@ export class Relay {
       wire.destroy();
       return null;
     }
-    const slot = this.core.x.openConnection(this.options.clock.now());
+    const now = this.options.clock.now();
+    let slot = this.core.x.openConnection(now);
+    if (slot < 0 && this.evictOldestUnconfirmed(now)) slot = this.core.x.openConnection(now);
     if (slot < 0) {
       this.stats.refusedFull++;
       wire.destroy();
@@ -65,6 +70,20 @@ export class Relay {
     this.sessions[slot] = session;
     this.stats.accepted++;
     return session;
+  }
+
+  /**
+   * A full table makes room for a newcomer by closing the unconfirmed connection opened longest
+   * ago, as c-toxcore's ring of incoming connections does: otherwise sockets that never handshake,
+   * reopened as the handshake timeout closes them, would keep every new client out. One younger
+   * than EVICT_AFTER_MS is spared, so that a flood cannot cut short the handshakes of real clients.
+   */
+  private evictOldestUnconfirmed(now: number): boolean {
+    const slot = this.core.x.oldestUnconfirmed(now - EVICT_AFTER_MS);
+    const session = slot < 0 ? undefined : this.sessions[slot];
+    if (!session) return false;
+    this.close(session, CloseReason.EVICTED);
+    return true;
   }
 
   /** Bytes from a client, in whatever pieces the transport delivered them. */
