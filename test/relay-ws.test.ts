@@ -2,6 +2,7 @@
 // boundaries carry no meaning, the same caps and timers, and bad WebSocket input closing only the
 // connection that sent it. Real sockets on 127.0.0.1, real crypto, the `ws` package as the client.
 import { request } from 'node:http';
+import { createConnection, type Socket } from 'node:net';
 import { readFile } from 'node:fs/promises';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -12,7 +13,7 @@ import { WS_MAX_FRAGMENTS, WS_MAX_MESSAGE_BYTES } from '../src/relay/ws.ts';
 import { createHello } from '../src/client/handshake.ts';
 import { encodeOobSend, encodePing, encodeRoutingRequest } from '../src/client/packets.ts';
 import { generateKeyPair, ready } from '../src/client/sodium.ts';
-import { delay, linkClients, pairStillWorks, testRelay } from './support/relay.ts';
+import { closedWithin, delay, linkClients, pairStillWorks, testRelay } from './support/relay.ts';
 
 // The browser's WebSocket fits the transport's constructor type too (checked by tsc, not run).
 export const browserWebSocketFits: WebSocketConstructor | undefined = (globalThis as { WebSocket?: typeof globalThis.WebSocket }).WebSocket;
@@ -279,6 +280,31 @@ test('the per-address cap counts WebSocket and TCP connections together', async 
     await delay(50);
     await (await r.connected()).ping();
   } finally {
+    await r.close();
+  }
+});
+
+test('the per-address cap holds before the upgrade too: idle HTTP-stage sockets cannot keep others out', async () => {
+  const r = await testRelay({ wsPorts: [0], maxPerIp: 2 });
+  const sockets: Socket[] = [];
+  const open = (localAddress: string) =>
+    new Promise<Socket>((resolve, reject) => {
+      const s = createConnection({ host: '127.0.0.1', port: r.wsPort!, localAddress }, () => resolve(s));
+      s.once('error', reject);
+      sockets.push(s);
+    });
+  try {
+    const idle = [await open('127.0.0.1'), await open('127.0.0.1')]; // no request: the HTTP stage
+    const third = await open('127.0.0.1');
+    await closedWithin(third);
+    assert.is(r.relay.stats.refusedPerIp, 1);
+    // Another address is not affected, and a place freed is a place again.
+    await (await r.wsConnected({ localAddress: '127.0.0.2' })).ping();
+    idle[0]!.destroy();
+    await delay(50);
+    await (await r.wsConnected()).ping();
+  } finally {
+    for (const s of sockets) s.destroy();
     await r.close();
   }
 });

@@ -60,8 +60,9 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
   try {
     servers = await listenAll(options.ports, options.host, (socket) => tcp.accept(socket));
     try {
-      wsListeners = await listenAllWs(options.wsPorts ?? [], options.host, options.maxConnections, {
+      wsListeners = await listenAllWs(options.wsPorts ?? [], options.host, options, {
         onWebSocket: (ws, socket, request) => webSockets.accept(ws, socket, request),
+        onRefusedPerIp: () => relay.stats.refusedPerIp++,
       });
     } catch (error) {
       await Promise.all(servers.map(closeServer));

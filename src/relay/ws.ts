@@ -4,6 +4,7 @@
 // relay.attach / receive / disconnected exactly as a TCP socket does (see server.ts).
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type ServerOptions } from 'ws';
 import { CloseReason } from '../core/exports.ts';
@@ -83,6 +84,32 @@ export interface WsListener {
 export interface WsHandlers {
   /** A WebSocket that completed its upgrade. */
   onWebSocket(ws: WebSocket, socket: Duplex, request: IncomingMessage): void;
+  /** A socket refused before its upgrade: its address holds --max-per-ip sockets on WebSocket ports. */
+  onRefusedPerIp?(): void;
+}
+
+/**
+ * Sockets on the WebSocket ports by address, at every stage. The relay's per-address cap counts
+ * a WebSocket only once it is upgraded; before that, one address could hold every socket the
+ * HTTP server takes and keep all other WebSocket clients out.
+ */
+class AddressCounts {
+  private readonly counts = new Map<string, number>();
+  constructor(private readonly limit: number) {}
+
+  /** Counts the socket until it closes; false (and nothing counted) when its address is full. */
+  admit(socket: Socket): boolean {
+    const address = normalizeAddress(socket.remoteAddress);
+    const n = this.counts.get(address) ?? 0;
+    if (n >= this.limit) return false;
+    this.counts.set(address, n + 1);
+    socket.once('close', () => {
+      const left = (this.counts.get(address) ?? 1) - 1;
+      if (left > 0) this.counts.set(address, left);
+      else this.counts.delete(address);
+    });
+    return true;
+  }
 }
 
 /**
@@ -93,10 +120,16 @@ export interface WsListenError extends Error {
   listener: 'WebSocket';
 }
 
-export async function listenAllWs(ports: number[], host: string | undefined, maxConnections: number, handlers: WsHandlers): Promise<WsListener[]> {
+export async function listenAllWs(
+  ports: number[],
+  host: string | undefined,
+  caps: { maxConnections: number; maxPerIp: number },
+  handlers: WsHandlers,
+): Promise<WsListener[]> {
   const listeners: WsListener[] = [];
+  const perAddress = new AddressCounts(caps.maxPerIp);
   try {
-    for (const port of ports) listeners.push(await listenOneWs(port, host, maxConnections, handlers));
+    for (const port of ports) listeners.push(await listenOneWs(port, host, caps.maxConnections, perAddress, handlers));
   } catch (error) {
     await Promise.all(listeners.map(closeWsListener));
     if (error instanceof Error) (error as WsListenError).listener = 'WebSocket';
@@ -105,7 +138,7 @@ export async function listenAllWs(ports: number[], host: string | undefined, max
   return listeners;
 }
 
-function listenOneWs(port: number, host: string | undefined, maxConnections: number, handlers: WsHandlers): Promise<WsListener> {
+function listenOneWs(port: number, host: string | undefined, maxConnections: number, perAddress: AddressCounts, handlers: WsHandlers): Promise<WsListener> {
   // closeTimeout is in ws 8.23 (package.json asks for it); @types/ws does not list it yet.
   const wsOptions: ServerOptions & { closeTimeout: number } = {
     noServer: true,
@@ -135,6 +168,11 @@ function listenOneWs(port: number, host: string | undefined, maxConnections: num
   server.requestTimeout = HTTP_HEADERS_TIMEOUT_MS;
   // Sockets at the HTTP stage are not yet relay connections; bound them all the same.
   server.maxConnections = maxConnections;
+  server.on('connection', (socket: Socket) => {
+    if (perAddress.admit(socket)) return;
+    handlers.onRefusedPerIp?.();
+    socket.destroy();
+  });
   server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     // ws answers a bad upgrade (no key, wrong version, not "websocket") with 400 and closes it.
     wss.handleUpgrade(request, socket, head, (ws) => handlers.onWebSocket(ws, socket, request));
