@@ -117,7 +117,7 @@ export function relayRegistry(running: RunningRelay): Registry {
   if (udp) {
     new Counter({
       name: 'toxrelay_udp_packets_total',
-      help: 'UDP side: onion and forwarding packets sent and replies delivered, and datagrams dropped.',
+      help: 'UDP side: onion and forwarding packets sent and replies delivered, requests to a refused destination (loopback, unspecified, multicast, broadcast), and datagrams dropped.',
       labelNames: ['kind'],
       registers: [registry],
       collect() {
@@ -128,6 +128,7 @@ export function relayRegistry(running: RunningRelay): Registry {
         this.inc({ kind: 'forward_sent' }, udp.forwardSent);
         this.inc({ kind: 'forward_unroutable' }, udp.forwardUnroutable);
         this.inc({ kind: 'forward_replies' }, udp.forwardReplies);
+        this.inc({ kind: 'refused_destination' }, udp.refusedDestinations);
         this.inc({ kind: 'dropped' }, udp.dropped);
       },
     });

@@ -4,6 +4,7 @@
 
 import { createSocket, type Socket } from 'node:dgram';
 import { isIPv4 } from 'node:net';
+import { isLoopbackAddress, refusedDestination } from './destinations.ts';
 import type { UdpDestination } from './ipport.ts';
 import type { UdpStats } from './return-path.ts';
 
@@ -47,6 +48,11 @@ export class UdpEndpoint {
 
   private get ipv6(): boolean {
     return this.socket.address().family === 'IPv6';
+  }
+
+  /** Whether a client's request to this destination is refused (see destinations.ts). */
+  refuses(to: UdpDestination): boolean {
+    return refusedDestination(to, isLoopbackAddress(this.socket.address().address));
   }
 
   /** Sends unless the destination cannot be reached from this socket; send errors are ignored. */

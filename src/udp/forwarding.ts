@@ -57,6 +57,10 @@ export class Forwarder {
       this.stats.forwardUnroutable++;
       return;
     }
+    if (this.udp.refuses(target.destination)) {
+      this.stats.refusedDestinations++;
+      return;
+    }
     const data = plain.subarray(1 + target.size);
     const sendbackData = new Uint8Array(SENDBACK_DATA_SIZE);
     sendbackData[0] = SENDBACK_TCP_CLIENT;

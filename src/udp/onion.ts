@@ -58,6 +58,10 @@ export class OnionHop {
       this.stats.onionUnroutable++;
       return;
     }
+    if (this.udp.refuses(destination)) {
+      this.stats.refusedDestinations++;
+      return;
+    }
     const source = new Uint8Array(ONION_IPPORT_SIZE);
     const view = new DataView(source.buffer);
     source[0] = TCP_CLIENT_FAMILY;

@@ -14,5 +14,7 @@ export class UdpStats {
   forwardSent = 0;
   forwardUnroutable = 0;
   forwardReplies = 0;
+  /** Onion and forward requests to an address the relay does not send to (destinations.ts). */
+  refusedDestinations = 0;
   dropped = 0;
 }
