@@ -1,18 +1,24 @@
 // toxrelay bench: payload checks, option parsing and planning, the report, and each workload run
 // briefly through the programmatic API against an in-process relay on a real clock. Results are
 // checked for sanity (counted, not corrupt, not lost), never for speed.
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { createConnection, createServer, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parseBenchArgs } from '../src/bench/args.ts';
-import { type CompareReport, figures } from '../src/bench/compare.ts';
+import { type CompareReport, type Figure, figures } from '../src/bench/compare.ts';
 import { formatResult } from '../src/bench/format.ts';
 import { benchOptions, defaultThreads, type Workload } from '../src/bench/options.ts';
 import { benchCpu } from '../src/bench/bench-cpu.ts';
 import { busyShare } from '../src/bench/proc.ts';
 import { crc32, crc32Js, MAX_PAYLOAD_SIZE, MIN_PAYLOAD_SIZE, PayloadKind, PayloadWriter, readPayload } from '../src/bench/payload.ts';
-import { formatCompare, renderHtml } from '../src/bench/report.ts';
-import { bootstrapdVersion, COMPARE_BUSY_POLL_US, toxrelayExtraArgs } from '../src/bench/relays.ts';
+import { formatCompare, prepareOutDir, renderHtml } from '../src/bench/report.ts';
+import { bootstrapdVersion, COMPARE_BUSY_POLL_US, startBootstrapd, toxrelayExtraArgs } from '../src/bench/relays.ts';
 import { startWorkers } from '../src/bench/pool.ts';
 import { type BenchResult, planWorkers, runBench } from '../src/bench/run.ts';
 import { CliError, parseCommandLine } from '../src/cli/args.ts';
@@ -21,6 +27,7 @@ import { timed as timedWithin } from './support/process.ts';
 import { testRelay } from './support/relay.ts';
 
 const KEY = 'ab'.repeat(32);
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** Longest one workload test may take; the bench's own phases are bounded well below it. */
 const TEST_TIMEOUT_MS = 40_000;
 
@@ -113,7 +120,10 @@ test('--compare holds 10,000 connections, or what the open-files limit lets each
   assert.is(low.connections, 3000);
   assert.is(low.notes.length, 1);
   assert.match(low.notes[0]!, /^connect: 3000 connections, not 10000: the open-files limit is 4096; raise it \(ulimit -n\)/);
-  assert.equal(connections(['--connections', '2000'], 4096), { connections: 2000, notes: [] }, 'an explicit count that fits');
+  const small = connections(['--connections', '2000'], 4096);
+  assert.is(small.connections, 2000, 'an explicit count that fits');
+  assert.match(small.notes.join('\n'), /^connect: memory per connection at 2000 connections includes a relay's one-time costs/);
+  assert.equal(connections(['--connections', '12000'], 20_000), { connections: 12_000, notes: [] });
   assert.throws(
     () => parseBenchArgs(['--compare', '--connections', '5000'], { soft: 4096, hard: 4096 }),
     (e: unknown) => e instanceof CliError && /--connections 5000 does not fit the open-files limit of 4096 .*at most 3496/.test((e as Error).message),
@@ -374,6 +384,86 @@ test(
   }),
 );
 
+test('--compare: an unwritable --out and a missing --bootstrapd are refused before any run', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'toxrelay-out-'));
+  try {
+    const file = join(dir, 'a-file');
+    await writeFile(file, 'x');
+    const refused = await prepareOutDir(file).then(() => undefined, (e: Error) => e.message);
+    assert.match(refused ?? 'written', /^bench: --out .*a-file: cannot write a report there \(E\w+\)$/);
+    await prepareOutDir(join(dir, 'new', 'deeper'));
+    assert.equal(await readdir(join(dir, 'new', 'deeper')), [], 'made, and the probe is gone');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+  // A path that exists but cannot be run: the run fails with a reason, the bench does not crash.
+  const dir2 = await mkdtemp(join(tmpdir(), 'toxrelay-bd-'));
+  try {
+    const failed = await startBootstrapd(dir2, join(dir2, 'run')).then(() => 'started', (e: Error) => e.message);
+    assert.match(failed, /^tox-bootstrapd did not start: .*cannot start .*EACCES/);
+  } finally {
+    await rm(dir2, { recursive: true, force: true });
+  }
+  assert.throws(() => parseBenchArgs(['--compare', '--bootstrapd', '/nonexistent/tox-bootstrapd']), (e: unknown) => e instanceof CliError && /--bootstrapd \/nonexistent\/tox-bootstrapd does not exist/.test((e as Error).message));
+});
+
+test(
+  '--compare stopped by SIGTERM stops its relays, removes their keys and exits 143',
+  timed(async () => {
+    const tmp = await mkdtemp(join(tmpdir(), 'toxrelay-sig-'));
+    const bench = spawn(process.execPath, [join(ROOT, 'bin/toxrelay.js'), 'bench', '--compare', 'connect', '--connections', '50', '--hold', '60', '--quiet', '--out', join(tmp, 'out')], {
+      env: { ...process.env, TMPDIR: tmp },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    bench.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+    const exited = new Promise<number | null>((resolve) => bench.once('exit', (code) => resolve(code)));
+    try {
+      // The relay it started: a child process of the bench, holding its connections for 60 s.
+      let relayPid: number | undefined;
+      for (let i = 0; i < 150 && relayPid === undefined; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        // Not the `toxrelay --help` it runs first to learn the checkout's flags.
+        relayPid = childPids(bench.pid!).find((pid) => cmdline(pid).includes('--keys'));
+      }
+      assert.ok(relayPid, 'the bench started a relay');
+      assert.ok((await readdir(tmp)).some((d) => d.startsWith('toxrelay-bench-')), 'with a directory of its own');
+      await new Promise((r) => setTimeout(r, 1500)); // into the run
+      bench.kill('SIGTERM');
+      assert.is(await exited, 143);
+      assert.match(stderr, /bench: SIGTERM: stopping the relays; no report is written/);
+      assert.not.ok(existsSync(`/proc/${relayPid}`), 'the relay was stopped');
+      assert.equal((await readdir(tmp)).filter((d) => d !== 'out'), [], 'keys and configs removed');
+    } finally {
+      bench.kill('SIGKILL');
+      await rm(tmp, { recursive: true, force: true });
+    }
+  }, 30_000),
+);
+
+function cmdline(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  } catch {
+    return ''; // gone meanwhile
+  }
+}
+
+/** The PIDs whose parent is `pid` (Linux /proc). */
+function childPids(pid: number): number[] {
+  const out: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) out.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
 // ---- the comparison report ----
 
 test('report: figures, ratios, a table and a self-contained HTML page with SVG charts', () => {
@@ -394,6 +484,7 @@ test('report: figures, ratios, a table and a self-contained HTML page with SVG c
       pid: 1,
       alive: true,
       cpuUsPerPacket: relay === 'toxrelay' ? 16 : 48,
+      cpuPerBoxOps: relay === 'toxrelay' ? 16 / 12 : 48 / 8,
       boxCost: relay === 'toxrelay' ? { plaintextBytes: 1025, sealUs: 6, openUs: 6 } : { plaintextBytes: 1025, sealUs: 4, openUs: 4 },
     },
   });
@@ -407,6 +498,19 @@ test('report: figures, ratios, a table and a self-contained HTML page with SVG c
   // Each run timed its own yardstick; the steadier figure divides by the fastest of them (8 µs).
   const fastest = figs.find((f) => f.id === 'throughput.cpuPerFastestBoxOps')!;
   assert.equal(fastest.values, { toxrelay: [2], 'tox-bootstrapd': [6] });
+  assert.is(fastest.ratio, undefined, 'figures relative to a yardstick get no ratio of ratios');
+  assert.is(figs.find((f) => f.id === 'throughput.cpuPerBoxOps')!.ratio, undefined);
+  // A run in which no pair came up carries zeros: they stay out of the means.
+  const failed = result('toxrelay', 0);
+  failed.throughput = { ...failed.throughput!, pairs: 0, failedPairs: 100 };
+  failed.errors = ['no pair could be set up: CLOSED ×100'];
+  const withFailed = figures([...runs, { ...runs[0]!, round: 2, result: failed }], ['toxrelay', 'tox-bootstrapd']);
+  assert.equal(withFailed.find((f) => f.id === 'throughput.packetsPerS')!.values.toxrelay, [30_000]);
+  // Loss where tox-bootstrapd lost nothing: no ratio, but toxrelay is marked worse in words.
+  const lossy = result('toxrelay', 30_000);
+  lossy.throughput = { ...lossy.throughput!, lost: 1, lossRatio: 0.1 };
+  const lossFigs = figures([{ ...runs[0]!, result: lossy }, runs[1]!], ['toxrelay', 'tox-bootstrapd']);
+  const lossReport = (figs: Figure[]): CompareReport => ({ ...report, figures: figs });
   const parsed = parseBenchArgs(['--compare']);
   assert.ok(parsed.kind === 'compare');
   const report: CompareReport = {
@@ -422,6 +526,8 @@ test('report: figures, ratios, a table and a self-contained HTML page with SVG c
     figures: figs,
   };
   const html = renderHtml(report);
+  assert.match(formatCompare(lossReport(lossFigs)), /Packets lost.*10\.0?\b.*0 .*\(tox-bootstrapd better\)/);
+  assert.match(renderHtml(lossReport(lossFigs)), /<p class="warn">Packets lost \(dropped by the relay\): toxrelay 10.* %, tox-bootstrapd 0 \(no ratio\)\.<\/p>/);
   assert.match(html, /^<!doctype html>/);
   assert.ok((html.match(/<svg /g) ?? []).length >= 3, 'a summary chart and one chart per figure');
   assert.match(html, /3\.00×/);

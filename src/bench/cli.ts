@@ -2,11 +2,11 @@
 // (an error in the result), 2 usage error (thrown as CliError and printed by the CLI's main).
 
 import { parseBenchArgs } from './args.ts';
-import { runCompare } from './compare.ts';
+import { cleanUpInterruptedCompare, runCompare } from './compare.ts';
 import { formatResult } from './format.ts';
 import { benchHelpText } from './help.ts';
 import { ProgressPrinter } from './progress.ts';
-import { formatCompare, writeReport } from './report.ts';
+import { formatCompare, prepareOutDir, writeReport } from './report.ts';
 import { runBench } from './run.ts';
 
 export async function benchMain(argv: string[]): Promise<number> {
@@ -23,6 +23,15 @@ export async function benchMain(argv: string[]): Promise<number> {
       return result.errors.length > 0 ? 1 : 0;
     }
     case 'compare': {
+      await prepareOutDir(command.compare.outDir); // found unwritable now, not after the whole comparison
+      // Interrupted (Ctrl-C, kill, a CI timeout): no relay or keys file is left behind. A second
+      // signal takes Node's default and ends the process at once.
+      const interrupted = (signal: NodeJS.Signals) => {
+        process.stderr.write(`\nbench: ${signal}: stopping the relays; no report is written\n`);
+        void cleanUpInterruptedCompare().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+      };
+      process.once('SIGINT', interrupted);
+      process.once('SIGTERM', interrupted);
       let printer: ProgressPrinter | undefined;
       const report = await runCompare(command.compare, {
         onRun: (relay, round, workload) => {
@@ -36,6 +45,8 @@ export async function benchMain(argv: string[]): Promise<number> {
           if (!command.quiet && !command.json) process.stderr.write(formatResult(run.result).replace(/^/gm, '  ').replace(/^ {2}toxrelay bench:/, `  [${run.relay}, round ${run.round}]`));
         },
       });
+      process.off('SIGINT', interrupted);
+      process.off('SIGTERM', interrupted);
       const files = await writeReport(report, command.compare.outDir);
       if (command.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
       else process.stdout.write(`${formatCompare(report)}\nreport: ${files.html}\n        ${files.json}\n`);

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { CompareOptions } from './args.ts';
 import { type BenchOptions, type Workload } from './options.ts';
 import { loopbackMtu } from './proc.ts';
-import { type RelayName, startBootstrapd, type StartedRelay, startToxrelay, toxrelayExtraArgs } from './relays.ts';
+import { type RelayName, startBootstrapd, type StartedRelay, startToxrelay, stopLiveRelays, toxrelayExtraArgs } from './relays.ts';
 import { type BenchHooks, type BenchResult, runBench } from './run.ts';
 import { mean } from './stats.ts';
 
@@ -76,6 +76,11 @@ interface FigureDef {
   unit: string;
   better: 'higher' | 'lower';
   get(r: BenchResult, context: FigureContext): number | undefined;
+  /**
+   * No toxrelay / tox-bootstrapd ratio: a figure already relative to a yardstick of its own run
+   * (a ratio of two would mix two yardsticks, or repeat the CPU-per-packet figure).
+   */
+  noRatio?: true;
 }
 
 export const FIGURES: FigureDef[] = [
@@ -83,7 +88,7 @@ export const FIGURES: FigureDef[] = [
   { id: 'throughput.megabytesPerS', workload: 'throughput', title: 'Payload relayed', unit: 'MB/s', better: 'higher', get: (r) => r.throughput?.megabytesPerS },
   { id: 'throughput.lossPct', workload: 'throughput', title: 'Packets lost (dropped by the relay)', unit: '%', better: 'lower', get: (r) => (r.throughput ? r.throughput.lossRatio * 100 : undefined) },
   { id: 'throughput.cpuUsPerPacket', workload: 'throughput', title: 'Relay CPU time per relayed packet', unit: 'µs', better: 'lower', get: (r) => r.server?.cpuUsPerPacket },
-  { id: 'throughput.cpuPerBoxOps', workload: 'throughput', title: "Relay CPU per packet ÷ the packet's seal + open in libsodium.js", unit: '×', better: 'lower', get: (r) => r.server?.cpuPerBoxOps },
+  { id: 'throughput.cpuPerBoxOps', workload: 'throughput', title: "Relay CPU per packet ÷ the packet's seal + open in libsodium.js", unit: '×', better: 'lower', get: (r) => r.server?.cpuPerBoxOps, noRatio: true },
   {
     id: 'throughput.cpuPerFastestBoxOps',
     workload: 'throughput',
@@ -91,6 +96,7 @@ export const FIGURES: FigureDef[] = [
     unit: '×',
     better: 'lower',
     get: (r, c) => (r.server?.cpuUsPerPacket !== undefined && c.fastestBoxUs ? r.server.cpuUsPerPacket / c.fastestBoxUs : undefined),
+    noRatio: true,
   },
   { id: 'latency.p50Us', workload: 'latency', title: 'Round-trip time, median', unit: 'µs', better: 'lower', get: (r) => r.latency?.p50Us },
   { id: 'latency.p90Us', workload: 'latency', title: 'Round-trip time, 90th percentile', unit: 'µs', better: 'lower', get: (r) => r.latency?.p90Us },
@@ -121,6 +127,19 @@ export interface CompareHooks {
   onRunDone?(run: CompareRun): void;
 }
 
+/** Each comparison's directory of relay keys and configs, removed when it ends. */
+const runDirs = new Set<string>();
+
+/**
+ * Undoes what an interrupted comparison left: its relays are stopped and its directories (the
+ * relays' keys among them) removed. For a signal handler; the comparison itself is abandoned.
+ */
+export async function cleanUpInterruptedCompare(): Promise<void> {
+  await stopLiveRelays();
+  await Promise.all([...runDirs].map((dir) => rm(dir, { recursive: true, force: true })));
+  runDirs.clear();
+}
+
 export async function runCompare(c: CompareOptions, hooks: CompareHooks = {}): Promise<CompareReport> {
   const startedAt = new Date().toISOString();
   const machine = machineInfo();
@@ -131,6 +150,7 @@ export async function runCompare(c: CompareOptions, hooks: CompareHooks = {}): P
 
   const toxrelayArgs = await toxrelayExtraArgs();
   const tmp = await mkdtemp(join(tmpdir(), 'toxrelay-bench-'));
+  runDirs.add(tmp);
   const runs: CompareRun[] = [];
   const versions: Partial<Record<RelayName, string>> = {};
   try {
@@ -187,6 +207,7 @@ export async function runCompare(c: CompareOptions, hooks: CompareHooks = {}): P
     }
   } finally {
     await rm(tmp, { recursive: true, force: true });
+    runDirs.delete(tmp);
   }
   return {
     tool: 'toxrelay bench --compare',
@@ -214,6 +235,17 @@ function emptyResult(workload: Workload, error: string): BenchResult {
   };
 }
 
+/**
+ * Whether a run measured anything: one in which no pair or connection came up still carries a
+ * summary of zeros, which must not enter a mean as if the relay had relayed nothing.
+ */
+function measured(r: BenchResult): boolean {
+  if (r.throughput) return r.throughput.pairs > 0;
+  if (r.latency) return r.latency.pairs > 0 && r.latency.count > 0;
+  if (r.connect) return r.connect.ok > 0;
+  return false;
+}
+
 export function figures(runs: CompareRun[], relays: RelayName[]): Figure[] {
   const out: Figure[] = [];
   const boxes = runs.map((r) => r.result.server?.boxCost).filter((b) => b !== undefined);
@@ -224,7 +256,7 @@ export function figures(runs: CompareRun[], relays: RelayName[]): Figure[] {
     const f: Figure = { id: def.id, workload: def.workload, title: def.title, unit: def.unit, better: def.better, values: {}, mean: {} };
     for (const relay of relays) {
       const values = mine
-        .filter((r) => r.relay === relay)
+        .filter((r) => r.relay === relay && measured(r.result))
         .map((r) => def.get(r.result, context))
         .filter((v): v is number => v !== undefined && Number.isFinite(v));
       if (values.length === 0) continue;
@@ -233,7 +265,7 @@ export function figures(runs: CompareRun[], relays: RelayName[]): Figure[] {
     }
     const a = f.mean.toxrelay;
     const b = f.mean['tox-bootstrapd'];
-    if (a !== undefined && b !== undefined && b !== 0) f.ratio = a / b;
+    if (!def.noRatio && a !== undefined && b !== undefined && b !== 0) f.ratio = a / b;
     if (Object.keys(f.values).length > 0) out.push(f);
   }
   return out;

@@ -95,6 +95,14 @@ function packageVersion(): string | undefined {
   }
 }
 
+/** Relays started and not yet exited: what an interrupted comparison must stop (stopLiveRelays). */
+const liveRelays = new Set<StartedRelay>();
+
+/** Stops every relay this process started that is still running. */
+export async function stopLiveRelays(): Promise<void> {
+  await Promise.all([...liveRelays].map((relay) => relay.stop()));
+}
+
 function supervise(name: RelayName, child: ChildProcess, port: number, keyHex: () => string, command: string[]): StartedRelay {
   const lines: string[] = [];
   let exited = false;
@@ -109,8 +117,15 @@ function supervise(name: RelayName, child: ChildProcess, port: number, keyHex: (
   child.stderr?.on('data', keep);
   child.on('exit', () => {
     exited = true;
+    liveRelays.delete(relay);
   });
-  return {
+  // A program that cannot be started (not executable, a directory) ends here, not in 'exit'.
+  child.on('error', (error) => {
+    lines.push(`cannot start ${command[0]}: ${error.message}`);
+    exited = true;
+    liveRelays.delete(relay);
+  });
+  const relay: StartedRelay = {
     name,
     pid: child.pid!,
     port,
@@ -130,6 +145,8 @@ function supervise(name: RelayName, child: ChildProcess, port: number, keyHex: (
       clearTimeout(timer);
     },
   };
+  liveRelays.add(relay);
+  return relay;
 }
 
 function toxrelayBin(): string {

@@ -2,7 +2,7 @@
 // bar charts: per figure both relays side by side with the ratio toxrelay / tox-bootstrapd, and a
 // summary of all ratios), and the table printed on stdout.
 
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { CompareReport, CompareRun, Figure } from './compare.ts';
 import { num } from './format.ts';
@@ -11,6 +11,19 @@ import type { RelayName } from './relays.ts';
 const COLORS: Record<RelayName, string> = { toxrelay: '#2b6cb0', 'tox-bootstrapd': '#c05621' };
 const BETTER = '#2f855a';
 const WORSE = '#c53030';
+
+/** Makes the report's directory and proves it writable, or throws one line saying why not. */
+export async function prepareOutDir(outDir: string): Promise<void> {
+  const dir = resolve(outDir);
+  const probe = join(dir, `.toxrelay-bench-${process.pid}`);
+  try {
+    await mkdir(dir, { recursive: true });
+    await writeFile(probe, '');
+    await rm(probe);
+  } catch (error) {
+    throw new Error(`bench: --out ${outDir}: cannot write a report there (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
+}
 
 export async function writeReport(report: CompareReport, outDir: string): Promise<{ json: string; html: string }> {
   const dir = resolve(outDir);
@@ -41,8 +54,10 @@ function ratioText(f: Figure): string {
 
 /** True when toxrelay's figure is the better one. */
 function toxrelayBetter(f: Figure): boolean | undefined {
-  if (f.ratio === undefined || f.ratio === 1) return undefined;
-  return f.better === 'higher' ? f.ratio > 1 : f.ratio < 1;
+  const a = f.mean.toxrelay;
+  const b = f.mean['tox-bootstrapd'];
+  if (a === undefined || b === undefined || a === b) return undefined;
+  return f.better === 'higher' ? a > b : a < b;
 }
 
 // ---- terminal table ----
@@ -190,6 +205,11 @@ export function renderHtml(report: CompareReport): string {
     body.push('<h2>Summary: toxrelay / tox-bootstrapd</h2>');
     body.push('<p>Ratio of the means, on a log scale. Green: toxrelay is better on that figure; red: worse.</p>');
     body.push(`<div class="fig">${ratiosSvg(report.figures)}</div>`);
+    // A ratio to zero has no place on a log scale; say it in words, for better or worse.
+    for (const f of report.figures.filter((x) => x.mean['tox-bootstrapd'] === 0 && (x.mean.toxrelay ?? 0) !== 0)) {
+      const worse = toxrelayBetter(f) === false;
+      body.push(`<p class="${worse ? 'warn' : ''}">${esc(f.title)}: toxrelay ${esc(fmt(f.mean.toxrelay))} ${esc(f.unit)}, tox-bootstrapd 0 (no ratio).</p>`);
+    }
   }
   for (const [workload, heading] of SECTIONS) {
     const figs = report.figures.filter((f) => f.workload === workload);

@@ -93,7 +93,8 @@ export function serveProcess(): void {
   process.on('disconnect', () => setTimeout(() => process.exit(0), 2000).unref());
   serve({
     send: (m) => {
-      send(m);
+      // After a disconnect (the coordinator died) a late progress message would throw.
+      if (process.connected) send(m);
     },
     onMessage: (h) => process.on('message', (m) => h(m as ToWorker)),
     close: () => process.disconnect(),
