@@ -78,6 +78,7 @@ test('payload: CRC-32 is the standard one, native and JavaScript alike, and it c
 test('toxrelay bench is dispatched with its own arguments, --help included', () => {
   assert.equal(parseCommandLine(['bench', 'latency', '--port', '1', '--help']), { kind: 'bench', args: ['latency', '--port', '1', '--help'] });
   assert.equal(parseBenchArgs(['--help']), { kind: 'help' });
+  assert.equal(parseBenchArgs(['help']), { kind: 'help' });
   const run = parseBenchArgs(['throughput', '--port', '33445', '--key', KEY, '--pairs', '7', '--duration', '1.5', '--json']);
   assert.is(run.kind, 'run');
   if (run.kind !== 'run') return;
@@ -131,6 +132,17 @@ test('--compare holds 10,000 connections, or what the open-files limit lets each
   assert.equal(connections(['throughput'], 1024), { connections: 10_000, notes: [] }, 'no connect run, no limit to respect');
   const plain = parseBenchArgs(['connect', '--port', '1', '--key', KEY], { soft: 1024, hard: 1024 });
   assert.is(plain.kind === 'run' && plain.options.connections, 1000, 'a single connect run keeps its own default');
+});
+
+test('the table names one worker in the singular and brackets an IPv6 target', () => {
+  const r: BenchResult = {
+    workload: 'connect', target: { host: '::1', port: 33445 }, startedAt: 'x', options: { connections: 5, concurrency: 2, holdS: 0 },
+    workers: { mode: 'threads', count: 1 }, warnings: [], errors: [],
+  };
+  const text = formatResult(r);
+  assert.match(text, /^toxrelay bench: connect → \[::1\]:33445$/m);
+  assert.match(text, /; 1 worker thread$/m);
+  assert.match(formatResult({ ...r, workers: { mode: 'processes', count: 3 } }), /; 3 worker processes$/m);
 });
 
 test('default workers: one per CPU, less one for a relay on this machine', () => {
@@ -527,7 +539,7 @@ test('report: figures, ratios, a table and a self-contained HTML page with SVG c
   };
   const html = renderHtml(report);
   assert.match(formatCompare(lossReport(lossFigs)), /Packets lost.*10\.0?\b.*0 .*\(tox-bootstrapd better\)/);
-  assert.match(renderHtml(lossReport(lossFigs)), /<p class="warn">Packets lost \(dropped by the relay\): toxrelay 10.* %, tox-bootstrapd 0 \(no ratio\)\.<\/p>/);
+  assert.match(renderHtml(lossReport(lossFigs)), /<p class="warn">Packets lost \(dropped by the relay\), whole run: toxrelay 10.* %, tox-bootstrapd 0 \(no ratio\)\.<\/p>/);
   assert.match(html, /^<!doctype html>/);
   assert.ok((html.match(/<svg /g) ?? []).length >= 3, 'a summary chart and one chart per figure');
   assert.match(html, /3\.00×/);

@@ -102,7 +102,7 @@ export function parseBenchArgs(argv: readonly string[], limit: OpenFilesLimit | 
     throw new CliError(`bench: ${(error as Error).message.split('\n')[0]} (see toxrelay bench --help)`);
   }
   const { values: v, positionals } = parsed;
-  if (v.help) return { kind: 'help' };
+  if (v.help || positionals.includes('help')) return { kind: 'help' };
 
   for (const p of positionals) {
     if (!isWorkload(p)) throw new CliError(`bench: unknown workload '${p}'; the workloads are ${WORKLOADS.join(', ')}`);

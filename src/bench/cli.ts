@@ -42,7 +42,7 @@ export async function benchMain(argv: string[]): Promise<number> {
         },
         onRunDone: (run) => {
           printer?.done();
-          if (!command.quiet && !command.json) process.stderr.write(formatResult(run.result).replace(/^/gm, '  ').replace(/^ {2}toxrelay bench:/, `  [${run.relay}, round ${run.round}]`));
+          if (!command.quiet && !command.json) process.stderr.write(formatResult(run.result).replace(/^(?=.)/gm, '  ').replace(/^ {2}toxrelay bench:/, `  [${run.relay}, round ${run.round}]`));
         },
       });
       process.off('SIGINT', interrupted);

@@ -86,7 +86,7 @@ interface FigureDef {
 export const FIGURES: FigureDef[] = [
   { id: 'throughput.packetsPerS', workload: 'throughput', title: 'Relayed packets per second', unit: 'packets/s', better: 'higher', get: (r) => r.throughput?.packetsPerS },
   { id: 'throughput.megabytesPerS', workload: 'throughput', title: 'Payload relayed', unit: 'MB/s', better: 'higher', get: (r) => r.throughput?.megabytesPerS },
-  { id: 'throughput.lossPct', workload: 'throughput', title: 'Packets lost (dropped by the relay)', unit: '%', better: 'lower', get: (r) => (r.throughput ? r.throughput.lossRatio * 100 : undefined) },
+  { id: 'throughput.lossPct', workload: 'throughput', title: 'Packets lost (dropped by the relay), whole run', unit: '%', better: 'lower', get: (r) => (r.throughput ? r.throughput.lossRatio * 100 : undefined) },
   { id: 'throughput.cpuUsPerPacket', workload: 'throughput', title: 'Relay CPU time per relayed packet', unit: 'µs', better: 'lower', get: (r) => r.server?.cpuUsPerPacket },
   { id: 'throughput.cpuPerBoxOps', workload: 'throughput', title: "Relay CPU per packet ÷ the packet's seal + open in libsodium.js", unit: '×', better: 'lower', get: (r) => r.server?.cpuPerBoxOps, noRatio: true },
   {

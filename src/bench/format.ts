@@ -20,8 +20,10 @@ function rows(lines: Array<[string, string]>): string {
 export function formatResult(r: BenchResult): string {
   const o = r.options;
   const out: string[] = [];
-  const workers = `${r.workers.count} worker ${r.workers.mode === 'inline' ? '(in-process)' : r.workers.mode}`;
-  out.push(`toxrelay bench: ${r.workload} → ${r.target.host}:${r.target.port}`);
+  const mode = r.workers.mode === 'inline' ? '(in-process)' : r.workers.count === 1 ? r.workers.mode.replace(/s$/, '') : r.workers.mode;
+  const workers = `${r.workers.count} worker ${mode}`;
+  const host = r.target.host.includes(':') ? `[${r.target.host}]` : r.target.host;
+  out.push(`toxrelay bench: ${r.workload} → ${host}:${r.target.port}`);
   if (r.workload === 'connect') {
     out.push(`  ${num(o.connections)} connections, at most ${num(o.concurrency)} opening at once, held ${o.holdS} s; ${workers}`);
   } else {
@@ -35,7 +37,7 @@ export function formatResult(r: BenchResult): string {
     lines.push(['relayed', `${num(t.packetsPerS)} packets/s (${num(t.packets)} in ${num(t.windowS, 2)} s)`]);
     lines.push(['payload', `${num(t.megabytesPerS, 2)} MB/s`]);
     if (t.perPairPerS) lines.push(['per pair', `${num(t.perPairPerS.min)} .. ${num(t.perPairPerS.max)} packets/s (median ${num(t.perPairPerS.median)})`]);
-    lines.push(['loss', `${num(t.lost)} of ${num(t.sent)} sent (${num(t.lossRatio * 100, 3)} %)${t.unresolved ? `, ${num(t.unresolved)} unresolved` : ''}`]);
+    lines.push(['loss', `${num(t.lost)} of ${num(t.sent)} sent in the whole run (${num(t.lossRatio * 100, 3)} %)${t.unresolved ? `, ${num(t.unresolved)} unresolved` : ''}`]);
     lines.push(['control', `${num(t.acks)} ACKs, ${num(t.probes)} probes (whole run; relayed too, not counted above)`]);
     lines.push(['corruption', num(t.corrupt)]);
     lines.push(['stalled pairs', t.stalledPairs === 0 ? '0' : `${t.stalledPairs} (first: ${t.stalls.slice(0, 5).map((s) => `#${s.pair} at ${s.atS} s`).join(', ')})`]);

@@ -56,7 +56,7 @@ function describe(v: ProgressView): string {
       return `${head}: starting workers`;
     case 'setup':
     case 'opening':
-      if (v.phase === 'setup' && v.workload === 'connect') return `${head}: generating ${num(v.units)} client keys`;
+      if (v.phase === 'setup' && v.workload === 'connect') return `${head}: preparing ${num(v.units)} client keys and hellos, warming the relay up`;
       return `${head}: ${num(t.opened)}/${num(v.units)} ${v.workload === 'connect' ? 'connections' : 'pairs'} up${t.failed ? `, ${num(t.failed)} failed` : ''}`;
     case 'hold':
     case 'verify':
