@@ -65,7 +65,7 @@ function cpuFindings(r: BenchResult, windowS: number): void {
   }
   if (machineFull) {
     // More workers would only take CPU from the relay: on a full machine, advice to add some misleads.
-    const also = c.limited ? `; the bench's ${n} worker ${what} were ${pct(c.utilization)} busy` : '';
+    const also = c.limited ? `; the bench's ${n} worker ${what} ${n === 1 ? 'was' : 'were'} ${pct(c.utilization)} busy` : '';
     w.push(`the machine's CPUs were ${pct(c.machineBusy!)} busy: bench and relay competed for them, so the figures are the machine's limit${also}`);
   }
 }

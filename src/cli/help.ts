@@ -41,8 +41,11 @@ Options of run:
                             close the connection, as in c-toxcore without those modules
   --keys FILE               keys file; created with a new keypair if it does not exist
                             (default: ${DEFAULT_KEYS_FILE})
-  --max-connections N       connections held at once, counting handshakes (default: ${d.maxConnections})
-  --max-per-ip N            connections held at once from one IP address (default: ${d.maxPerIp})
+  --max-connections N       connections held at once, counting handshakes (default: ${d.maxConnections});
+                            when full, a newcomer replaces the oldest connection that has not
+                            confirmed its handshake, if that one is over 2 s old
+  --max-per-ip N            connections held at once from one IP address, an IPv6 /64, over
+                            TCP and WebSocket together (default: ${d.maxPerIp})
   --handshake-timeout SECS  time a new connection has to complete its handshake and send its
                             first packet; decimals allowed (default: ${d.handshakeTimeoutMs / 1000})
   --busy-poll MICROSECONDS  after input from a client, keep polling the sockets this long
