@@ -115,6 +115,44 @@ test('a linked client that stops reading: data to it is dropped, memory stays bo
   }
 });
 
+test('over the output budget, the timer pass closes the connections that are not keeping up, and only those', async () => {
+  const dropAboveBytes = 32 * 1024;
+  const r = await testRelay({ dropAboveBytes, closeAboveBytes: 1024 * 1024, outputBudgetBytes: 3 * dropAboveBytes });
+  try {
+    const slow = [await r.linkedPair(), await r.linkedPair()];
+    const fine = await r.linkedPair();
+    const payload = new Uint8Array(1000);
+    // A slow reader stops reading and is sent data until the relay drops some for it: its backlog
+    // is then past dropAboveBytes (the kernel's buffers fill first). The ping makes sure the relay
+    // has handled all the sender wrote, so that later drops are another reader's.
+    const backUp = async ({ a, b, aId }: (typeof slow)[number]) => {
+      b.socket.pause();
+      const dropped = r.relay.stats.dropped;
+      for (let i = 0; i < 20_000 && r.relay.stats.dropped === dropped; i++) {
+        a.sendData(aId, payload);
+        if (i % 200 === 199) await delay(1);
+      }
+      await a.ping();
+      assert.ok(r.relay.stats.dropped > dropped, 'the slow reader is backed up');
+    };
+    for (const pair of slow) await backUp(pair);
+    // Under the budget (2 × ~33 KiB < 96 KiB) nothing happens.
+    r.relay.runTimers();
+    assert.not.ok(slow[0]!.b.closed || slow[1]!.b.closed);
+    // A third backlog takes the total over the budget: all three are closed, the pair that reads is not.
+    const third = await r.linkedPair();
+    await backUp(third);
+    const overflowed = r.relay.stats.overflowed;
+    r.relay.runTimers();
+    assert.is(r.relay.stats.overflowed - overflowed, 3);
+    assert.is(r.relay.stats.closes['output-overflow'], 3);
+    for (const { a } of [...slow, third]) await a.ping(); // their senders stay
+    await pairStillWorks(fine);
+  } finally {
+    await r.close();
+  }
+});
+
 test('a client that floods pings and never reads the pongs is closed, and others are unaffected', async () => {
   const r = await testRelay({ dropAboveBytes: 16 * 1024, closeAboveBytes: 64 * 1024 });
   try {

@@ -36,6 +36,12 @@ export interface RelayOptions {
   /** Bytes waiting to be written to one connection above which it is closed (it is not reading). */
   closeAboveBytes: number;
   /**
+   * Bytes waiting to be written to all connections together. Above it, the next timer pass (once
+   * a second) closes every connection holding more than dropAboveBytes: those are not keeping up,
+   * and without a total, many of them could each hold up to closeAboveBytes.
+   */
+  outputBudgetBytes: number;
+  /**
    * After input, keep the event loop polling instead of sleeping for this many microseconds
    * (busy-poll.ts): lower latency for more CPU. 0 or absent: off.
    */
@@ -55,6 +61,7 @@ export const RELAY_DEFAULTS = {
   pingTimeoutMs: 10_000,
   dropAboveBytes: 64 * 1024,
   closeAboveBytes: 512 * 1024,
+  outputBudgetBytes: 128 * 1024 * 1024,
   autoTimers: true,
   busyPollUs: 0,
 } as const;

@@ -237,11 +237,29 @@ export class Relay {
     session.wire.destroy();
   }
 
-  /** One pass of the timers: pings, pong timeouts, handshake timeouts (§7). */
+  /** One pass of the timers: pings, pong timeouts, handshake timeouts (§7), the output budget. */
   runTimers(): void {
     const x = this.core.x;
     x.sweepBegin(this.options.clock.now());
     while (!x.sweepDone()) this.perform(x.sweepStep());
+    this.enforceOutputBudget();
+  }
+
+  /**
+   * Over the output budget, the connections that are not keeping up (more than dropAboveBytes
+   * waiting: they get no relayed packets anyway) are closed, so that slow readers together cannot
+   * hold more than the budget plus dropAboveBytes each.
+   */
+  private enforceOutputBudget(): void {
+    let total = 0;
+    for (const session of this.sessions) if (session?.alive) total += session.backlog();
+    if (total <= this.options.outputBudgetBytes) return;
+    for (const session of this.sessions) {
+      if (session?.alive && session.backlog() > this.options.dropAboveBytes) {
+        this.stats.overflowed++;
+        this.close(session, CloseReason.OUTPUT_OVERFLOW);
+      }
+    }
   }
 
   /** Sends every batched frame now instead of at the end of the turn. */
