@@ -10,7 +10,7 @@
 // 120  last pinged f64 ms 128  opened at f64 ms
 // 136  link chunk pointers u32 × 30 (0 = chunk not allocated)
 
-import { CHUNKS_PER_CONNECTION, STATE_CONFIRMED, STATE_FREE } from './constants';
+import { CHUNKS_PER_CONNECTION, STATE_CONFIRMED, STATE_CONNECTED, STATE_FREE } from './constants';
 import { reserve } from './heap';
 
 export const CONNECTION_SIZE: i32 = 256;
@@ -71,24 +71,32 @@ export function allocateSlot(state: u8, now: f64): i32 {
 }
 
 /**
- * The unconfirmed connection (handshaking, or waiting for its first frame) opened longest ago, if
- * it was opened before `openedBefore`; -1 when there is none. A scan of the table: it runs only
+ * A connection to close for a newcomer: of those opened before `openedBefore` and not confirmed,
+ * the oldest that has not sent its hello yet, else the oldest waiting for its first frame (a slow
+ * real client is more likely there); -1 when there is none. A scan of the table: it runs only
  * when the table is full and a newcomer needs room.
  */
 export function oldestUnconfirmedSlot(openedBefore: f64): i32 {
-  let oldest: i32 = -1;
-  let oldestAt: f64 = openedBefore;
+  let silent: i32 = -1;
+  let silentAt: f64 = openedBefore;
+  let handshaken: i32 = -1;
+  let handshakenAt: f64 = openedBefore;
   for (let slot: i32 = 0; slot < capacity; slot++) {
     const c = record(slot);
     const state = load<u8>(c + C_STATE);
     if (state == STATE_FREE || state == STATE_CONFIRMED) continue;
     const at = load<f64>(c + C_OPENED_AT);
-    if (at < oldestAt) {
-      oldest = slot;
-      oldestAt = at;
+    if (state == STATE_CONNECTED) {
+      if (at < silentAt) {
+        silent = slot;
+        silentAt = at;
+      }
+    } else if (at < handshakenAt) {
+      handshaken = slot;
+      handshakenAt = at;
     }
   }
-  return oldest;
+  return silent >= 0 ? silent : handshaken;
 }
 
 /** Returns a slot whose links, index entry and partial frame have already been released. */

@@ -58,6 +58,50 @@ test('a full table makes room by closing its oldest unconfirmed connection, not 
   }
 });
 
+test('a full table evicts a connection that never sent its hello before one that handshook and is slow to confirm', async () => {
+  const r = await testRelay({ maxConnections: 3 });
+  try {
+    await r.connected();
+    const slow = await r.client();
+    await slow.handshake(); // older, handshaken, no first frame yet
+    r.clock.advance(100);
+    const silent = await r.raw();
+    for (let i = 0; i < 100 && r.relay.connectionCount !== 3; i++) await delay(5);
+    r.clock.advance(EVICT_AFTER_MS + 100);
+    await r.connected();
+    await closedWithin(silent);
+    assert.not.ok(slow.closed, 'the handshaken one stays while a silent one can go');
+    r.clock.advance(100);
+    await r.connected();
+    await slow.waitFor('close');
+    assert.is(r.relay.stats.closes.evicted, 2);
+  } finally {
+    await r.close();
+  }
+});
+
+test('a newcomer that evicts a connection from its own address is counted once, not twice', async () => {
+  const r = await testRelay({ maxConnections: 3, maxPerIp: 2 });
+  try {
+    const other = await r.connected({ localAddress: '127.0.0.2' });
+    await r.connected({ localAddress: '127.0.0.2' });
+    const idle = await r.raw(); // from 127.0.0.1, which now holds one place of two
+    for (let i = 0; i < 100 && r.relay.connectionCount !== 3; i++) await delay(5);
+    r.clock.advance(EVICT_AFTER_MS + 100);
+    await r.connected(); // from 127.0.0.1: evicts idle, its own address's
+    await closedWithin(idle);
+    const gone = other.waitFor('close');
+    other.close();
+    await gone;
+    await delay(50);
+    // 127.0.0.1 holds one connection: a second one is within its cap of two.
+    await (await r.connected()).ping();
+    assert.is(r.relay.stats.refusedPerIp, 0);
+  } finally {
+    await r.close();
+  }
+});
+
 test('the per-address cap counts each source address on its own', async () => {
   const r = await testRelay({ maxPerIp: 2 });
   try {

@@ -51,8 +51,7 @@ export class Relay {
   /** A new client stream. Returns its session, or null when a cap refused it (the wire is closed). */
   attach(wire: Wire): Session | null {
     const address = wire.remoteAddress;
-    const fromAddress = this.perAddress.get(address) ?? 0;
-    if (fromAddress >= this.options.maxPerIp) {
+    if ((this.perAddress.get(address) ?? 0) >= this.options.maxPerIp) {
       this.stats.refusedPerIp++;
       wire.destroy();
       return null;
@@ -65,7 +64,8 @@ export class Relay {
       wire.destroy();
       return null;
     }
-    this.perAddress.set(address, fromAddress + 1);
+    // Read again: the connection evicted to make room may have been from this address.
+    this.perAddress.set(address, (this.perAddress.get(address) ?? 0) + 1);
     const session = new Session(slot, wire);
     this.sessions[slot] = session;
     this.stats.accepted++;
