@@ -5,8 +5,9 @@
 //
 // With --relay: runs the harness against that relay (any relay, by host, port and public key).
 // The relay is the clients' onion hop 1 and sends their onion packets by UDP to the harness's DHT
-// nodes, so it must reach them: on the same machine that is 127.0.0.1 (the default); for a relay
-// elsewhere pass --dht-host with an address of this machine that the relay can reach.
+// nodes, so it must reach them: on the same machine that is 127.0.0.1 (the default; a toxrelay
+// then needs --udp-to-this-host); for a relay elsewhere pass --dht-host with an address of this
+// machine that the relay can reach.
 // Without --relay: starts a fresh toxrelay (bin/toxrelay.js; run `npm run build` first) and a
 // fresh tox-bootstrapd on loopback, runs the harness against each in turn and prints the phase
 // timings side by side.

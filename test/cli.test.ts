@@ -119,6 +119,7 @@ test('parseCommandLine: defaults, repeated ports, decimals and the other command
     config: {
       ports: [...RELAY_DEFAULTS.ports],
       udpPort: 33445,
+      udpToThisHost: false,
       keysFile: './toxrelay.keys',
       maxConnections: RELAY_DEFAULTS.maxConnections,
       maxPerIp: RELAY_DEFAULTS.maxPerIp,
@@ -130,11 +131,11 @@ test('parseCommandLine: defaults, repeated ports, decimals and the other command
   const run = parseCommandLine([
     'run', '--port', '443', '--port=3389', '--port', '0', '--host', '::1', '--keys', 'k',
     '--max-connections', '5', '--max-per-ip', '2', '--handshake-timeout', '2.5', '--log-level', 'debug', '--udp-port', '0',
-    '--busy-poll', '250',
+    '--busy-poll', '250', '--udp-to-this-host',
   ]);
   assert.equal(run, {
     kind: 'run',
-    config: { ports: [443, 3389, 0], host: '::1', udpPort: 0, keysFile: 'k', maxConnections: 5, maxPerIp: 2, handshakeTimeoutMs: 2500, busyPollUs: 250, logLevel: 'debug' },
+    config: { ports: [443, 3389, 0], host: '::1', udpPort: 0, udpToThisHost: true, keysFile: 'k', maxConnections: 5, maxPerIp: 2, handshakeTimeoutMs: 2500, busyPollUs: 250, logLevel: 'debug' },
   });
   const noUdp = parseCommandLine(['--no-udp']);
   assert.is(noUdp.kind === 'run' && noUdp.config.udpPort, undefined);

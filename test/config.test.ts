@@ -96,6 +96,7 @@ port = [443, 3389, 0]
 host = "::1"
 ws-port = 8080
 udp-port = 0
+udp-to-this-host = true
 keys = "relay.keys"
 max-connections = 500
 max-per-ip = 8
@@ -211,6 +212,7 @@ test('--config: a TOML file with every key; relative keys from the file\'s direc
     host: '::1',
     wsPorts: [8080],
     udpPort: 0,
+    udpToThisHost: true,
     keysFile: join(dir, 'relay.keys'),
     maxConnections: 500,
     maxPerIp: 8,
@@ -222,6 +224,7 @@ test('--config: a TOML file with every key; relative keys from the file\'s direc
   const small = await resolve(['--config', await file('port = 3389\nno-udp = true\n')]);
   assert.equal(small.config, {
     ports: [3389],
+    udpToThisHost: false,
     keysFile: './toxrelay.keys',
     maxConnections: RELAY_DEFAULTS.maxConnections,
     maxPerIp: RELAY_DEFAULTS.maxPerIp,
@@ -240,7 +243,7 @@ test('flags override the TOML file, which overrides the tox-bootstrapd config', 
     '--max-connections', '7', '--max-per-ip', '3', '--handshake-timeout', '1', '--log-level', 'warn', '--ws-port', '9',
   ]);
   assert.equal(config, {
-    ports: [1, 2], host: '127.0.0.1', wsPorts: [9], keysFile: 'k', maxConnections: 7, maxPerIp: 3, handshakeTimeoutMs: 1000, busyPollUs: 500, logLevel: 'warn',
+    ports: [1, 2], host: '127.0.0.1', wsPorts: [9], udpToThisHost: true, keysFile: 'k', maxConnections: 7, maxPerIp: 3, handshakeTimeoutMs: 1000, busyPollUs: 500, logLevel: 'warn',
   });
   // A flag --udp-port beats no-udp in the file; a flag --no-udp beats udp-port in the file.
   assert.is((await resolve(['--config', await file('no-udp = true'), '--udp-port', '5'])).config.udpPort, 5);
@@ -266,6 +269,7 @@ test("--bootstrapd-config: tox-bootstrapd's own sample config gives its ports, U
   assert.equal(config, {
     ports: [443, 3389, 33445],
     udpPort: 33445,
+    udpToThisHost: false,
     keysFile: '/var/lib/tox-bootstrapd/keys',
     maxConnections: RELAY_DEFAULTS.maxConnections,
     maxPerIp: RELAY_DEFAULTS.maxPerIp,
@@ -297,6 +301,7 @@ test('bad config values: ConfigError naming FILE:LINE: KEY (in-process, every ca
     ['udp-port = -1', /:1: udp-port: expected a UDP port number.*got -1$/],
     ['# UDP\nno-udp = true\nudp-port = 1', /:2: no-udp: no-udp = true and udp-port \(line 3\) cannot be set together/],
     ['no-udp = "yes"', /:1: no-udp: expected true or false; got "yes"$/],
+    ['udp-to-this-host = 1', /:1: udp-to-this-host: expected true or false; got 1$/],
     ['host = "example.org"', /:1: host: expected an IPv4 or IPv6 address/],
     ['keys = ""', /:1: keys: expected a file path; got ""$/],
     ['max-connections = 0', /:1: max-connections: expected a whole number ≥ 1; got 0$/],

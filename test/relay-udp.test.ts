@@ -3,7 +3,8 @@
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { isLoopbackAddress, refusedDestination } from '../src/udp/destinations.ts';
+import { ManualClock } from '../src/clock.ts';
+import { DestinationFilter, INTERFACES_REFRESH_MS } from '../src/udp/destinations.ts';
 import { delay, testRelay, type TestRelay } from './support/relay.ts';
 
 /** A UDP peer on 127.0.0.1 playing onion hop 2 or a forwarding target. */
@@ -37,7 +38,7 @@ let hop: Peer;
 let udpPort: number;
 
 test.before.each(async () => {
-  r = await testRelay({ udpPort: 0 });
+  r = await testRelay({ udpPort: 0, udpToThisHost: true }); // the peers below are on this machine
   hop = await udpPeer();
   udpPort = r.running.udpPort!;
 });
@@ -218,35 +219,44 @@ test('forward requests with a TCP family, a truncated address or data over 1792 
   await bystander.ping();
 });
 
-test('the relay sends no request to its own loopback, nowhere or many hosts, unless it is bound to loopback itself', () => {
+test('the destination filter: nowhere and many hosts always refused, this machine unless allowed, read again after a minute', () => {
   const v4 = (address: string) => ({ ipv6: false, address, port: 1 });
   const v6 = (address: string) => ({ ipv6: true, address, port: 1 });
-  for (const to of [v4('127.0.0.1'), v4('127.9.8.7'), v6('0:0:0:0:0:0:0:1'), v6('0:0:0:0:0:ffff:7f00:1')]) {
-    assert.ok(refusedDestination(to, false), `${to.address}: loopback`);
-    assert.not.ok(refusedDestination(to, true), `${to.address}: loopback from a loopback-bound relay`);
+  const clock = new ManualClock(0);
+  let own = [{ address: '192.0.2.2', family: 'IPv4' }, { address: 'fe80::fc:ff:fe00:1%eth0', family: 'IPv6' }];
+  const strict = new DestinationFilter(false, clock, () => own);
+  const local = new DestinationFilter(true, clock, () => own);
+  const thisHost = [v4('127.0.0.1'), v4('127.9.8.7'), v6('0:0:0:0:0:0:0:1'), v6('0:0:0:0:0:ffff:7f00:1'), v4('192.0.2.2'), v6('fe80:0:0:0:fc:ff:fe00:1'), v6('0:0:0:0:0:ffff:c000:202')];
+  for (const to of thisHost) {
+    assert.ok(strict.refuses(to), `${to.address}: this machine`);
+    assert.not.ok(local.refuses(to), `${to.address}: allowed for a network on one machine`);
   }
   const never = [v4('0.0.0.0'), v4('0.1.2.3'), v4('224.0.0.1'), v4('239.255.255.250'), v4('240.0.0.1'), v4('255.255.255.255'),
     v6('0:0:0:0:0:0:0:0'), v6('ff02:0:0:0:0:0:0:1'), v6('ff05:0:0:0:0:0:1:3'), v6('0:0:0:0:0:ffff:e000:1'), v6('0:0:0:0:0:ffff:0:0')];
-  for (const to of never) for (const loopback of [false, true]) assert.ok(refusedDestination(to, loopback), to.address);
-  const fine = [v4('1.2.3.4'), v4('10.0.0.1'), v4('192.168.1.20'), v4('223.255.255.255'), v6('2001:db8:0:0:0:0:0:1'), v6('fe80:0:0:0:0:0:0:1'), v6('0:0:0:0:0:ffff:102:304')];
-  for (const to of fine) assert.not.ok(refusedDestination(to, false), to.address);
-  assert.ok(isLoopbackAddress('127.0.0.1') && isLoopbackAddress('::1') && !isLoopbackAddress('0.0.0.0') && !isLoopbackAddress('::'));
+  for (const to of never) for (const filter of [strict, local]) assert.ok(filter.refuses(to), to.address);
+  const fine = [v4('1.2.3.4'), v4('10.0.0.1'), v4('192.168.1.20'), v4('192.0.2.3'), v4('223.255.255.255'), v6('2001:db8:0:0:0:0:0:1'), v6('0:0:0:0:0:ffff:102:304')];
+  for (const to of fine) assert.not.ok(strict.refuses(to), to.address);
+  // A new address of this machine counts once the list is read again.
+  own = [...own, { address: '10.0.0.1', family: 'IPv4' }];
+  assert.not.ok(strict.refuses(v4('10.0.0.1')), 'not yet read');
+  clock.advance(INTERFACES_REFRESH_MS);
+  assert.ok(strict.refuses(v4('10.0.0.1')));
 });
 
-test('a relay bound to every address refuses onion and forward requests to loopback, and counts them', async () => {
-  const wide = await testRelay({ udpPort: 0, host: '0.0.0.0' });
+test('without --udp-to-this-host onion and forward requests to this machine are refused and counted', async () => {
+  const strict = await testRelay({ udpPort: 0, udpToThisHost: false });
   try {
-    const c = await wide.connected();
+    const c = await strict.connected();
     c.onionRequest(onionBody(300, hop.port));
     c.forwardRequest(forwardBody(hop.port, [1, 2, 3]));
     await c.ping(); // both requests were handled before the pong
     await delay(50);
-    assert.is(hop.received.length, 0, 'nothing reached the loopback service');
-    const udp = wide.running.udpStats!;
+    assert.is(hop.received.length, 0, 'nothing reached the local service');
+    const udp = strict.running.udpStats!;
     assert.is(udp.refusedDestinations, 2);
     assert.is(udp.onionSent + udp.forwardSent, 0);
   } finally {
-    await wide.close();
+    await strict.close();
   }
 });
 

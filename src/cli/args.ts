@@ -33,6 +33,7 @@ const FLAGS: Record<(typeof COMMANDS)[number], Record<string, Flag>> = {
     metrics: { type: 'string' },
     'udp-port': { type: 'string' },
     'no-udp': { type: 'boolean' },
+    'udp-to-this-host': { type: 'boolean' },
     keys: { type: 'string' },
     'max-connections': { type: 'string' },
     'max-per-ip': { type: 'string' },
@@ -181,6 +182,8 @@ function flagLayer(values: Map<string, string[]>): Layer {
     if (udpPort === undefined || !isPort(udpPort)) throw bad('udp-port', udpText);
     layer.udpPort = set('udp-port', udpPort);
   }
+
+  if (values.has('udp-to-this-host')) layer.udpToThisHost = set('udp-to-this-host', true);
 
   const metrics = one('metrics');
   if (metrics !== undefined) {

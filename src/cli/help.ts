@@ -39,6 +39,10 @@ Options of run:
                             tox-bootstrapd; 0 means any free port)
   --no-udp                  no UDP: onion requests are ignored and forward requests
                             close the connection, as in c-toxcore without those modules
+  --udp-to-this-host        let onion and forward requests reach this machine (loopback
+                            and its own addresses), for a Tox network on one machine;
+                            without it they are refused, so that clients cannot reach
+                            local UDP services
   --keys FILE               keys file; created with a new keypair if it does not exist
                             (default: ${DEFAULT_KEYS_FILE})
   --max-connections N       connections held at once, counting handshakes (default: ${d.maxConnections});
@@ -59,7 +63,7 @@ Options of run:
                             (default: off; e.g. 127.0.0.1:9464)
   --config FILE             read these settings from a TOML file whose keys are the
                             flags' names: port (a number or an array), host, ws-port,
-                            udp-port, no-udp, keys, max-connections, max-per-ip,
+                            udp-port, no-udp, udp-to-this-host, keys, max-connections, max-per-ip,
                             handshake-timeout, busy-poll, log-level, metrics; flags given too
                             override it
   --bootstrapd-config FILE  read an existing tox-bootstrapd config (libconfig) for what it

@@ -71,7 +71,7 @@ async function run(config: RunConfig, notes: readonly Note[] = []): Promise<numb
     ports: config.ports,
     ...(config.wsPorts === undefined ? {} : { wsPorts: config.wsPorts }),
     ...(config.host === undefined ? {} : { host: config.host }),
-    ...(config.udpPort === undefined ? {} : { udpPort: config.udpPort }),
+    ...(config.udpPort === undefined ? {} : { udpPort: config.udpPort, udpToThisHost: config.udpToThisHost }),
     publicKey: keys.publicKey,
     secretKey: keys.secretKey,
     maxConnections: config.maxConnections,

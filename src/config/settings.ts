@@ -25,6 +25,8 @@ export interface RunConfig {
   wsPorts?: number[];
   /** The onion and forwarding UDP port; undefined with --no-udp. */
   udpPort?: number;
+  /** Onion and forward requests may reach this machine (a Tox network on one machine). */
+  udpToThisHost: boolean;
   keysFile: string;
   maxConnections: number;
   maxPerIp: number;
@@ -65,6 +67,7 @@ export interface Layer {
   wsPorts?: Setting<number[]>;
   host?: Setting<string>;
   udpPort?: Setting<number | null>;
+  udpToThisHost?: Setting<boolean>;
   keysFile?: Setting<string>;
   maxConnections?: Setting<number>;
   maxPerIp?: Setting<number>;
@@ -146,6 +149,7 @@ export function finish(layers: readonly Layer[]): RunConfig {
     ...(wsPorts.length === 0 ? {} : { wsPorts: [...wsPorts] }),
     ...(host === undefined ? {} : { host }),
     ...(udpPort === undefined ? {} : { udpPort }),
+    udpToThisHost: pick('udpToThisHost')?.value ?? false,
     keysFile: pick('keysFile')?.value ?? DEFAULT_KEYS_FILE,
     maxConnections: pick('maxConnections')?.value ?? RELAY_DEFAULTS.maxConnections,
     maxPerIp: pick('maxPerIp')?.value ?? RELAY_DEFAULTS.maxPerIp,

@@ -8,7 +8,7 @@ import { isLogLevel, type LogLevel } from '../log.ts';
 import { at, EXPECTED, isBusyPoll, isCount, isHost, isPort, parseMetricsAddress, show, timeoutMs, type FileWhere, type Layer } from './settings.ts';
 
 export const TOML_KEYS = [
-  'port', 'host', 'ws-port', 'udp-port', 'no-udp', 'keys',
+  'port', 'host', 'ws-port', 'udp-port', 'no-udp', 'udp-to-this-host', 'keys',
   'max-connections', 'max-per-ip', 'handshake-timeout', 'busy-poll', 'log-level', 'metrics',
 ] as const;
 
@@ -17,6 +17,7 @@ const TOML_EXPECTED: Record<string, string> = {
   port: `${EXPECTED.port} (or an array of them)`,
   'ws-port': `${EXPECTED['ws-port']} (or an array of them)`,
   'no-udp': 'true or false',
+  'udp-to-this-host': 'true or false',
 };
 
 export function tomlLayer(text: string, file: string): Layer {
@@ -69,6 +70,10 @@ export function tomlLayer(text: string, file: string): Layer {
       case 'no-udp':
         if (typeof value !== 'boolean') throw bad(key, value);
         if (value) layer.udpPort = set<number | null>(key, null);
+        break;
+      case 'udp-to-this-host':
+        if (typeof value !== 'boolean') throw bad(key, value);
+        layer.udpToThisHost = set(key, value);
         break;
       case 'keys':
         if (typeof value !== 'string' || value === '') throw bad(key, value);

@@ -19,6 +19,11 @@ export interface RelayOptions {
    * without those modules). 0 picks a free port.
    */
   udpPort?: number;
+  /**
+   * Let onion and forward requests reach this machine (loopback and its own addresses), for a
+   * Tox network on one machine. Off: refused, so that clients cannot reach its local UDP services.
+   */
+  udpToThisHost?: boolean;
   publicKey: Uint8Array;
   secretKey: Uint8Array;
   /** Connections held at once, in any state (handshake, unconfirmed, confirmed). */

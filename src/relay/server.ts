@@ -50,7 +50,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
   const handshaker = new Handshaker(sodium, agreement, options.secretKey);
   const relay = new Relay(core, new FrameBox(sodium, options.maxConnections), handshaker, options);
   const udp =
-    options.udpPort === undefined ? undefined : await startUdpSide(sodium, relay, options.udpPort, options.host, options.clock);
+    options.udpPort === undefined ? undefined : await startUdpSide(sodium, relay, options.udpPort, options.host, options.clock, options.udpToThisHost);
   const busyPoll = new BusyPoll(options.busyPollUs ?? 0);
   const tcp = new TcpSessions(relay, busyPoll.poke);
   const webSockets = new WsSessions(relay, busyPoll.poke);

@@ -1,35 +1,70 @@
-// Where the relay sends no client's onion or forward request: its own host (loopback), nowhere
-// (unspecified addresses) and many hosts at once (multicast, broadcast, the reserved 240/4).
-// c-toxcore sends to any address a client names, so a client could reach UDP services that
-// listen only on the relay's loopback (memcached, statsd, a DNS resolver) with bytes of its
-// choosing after the first. Loopback stays allowed when the relay's own UDP socket is bound to
-// loopback: it reaches nothing else then, and a Tox network on one machine needs it.
+// Where the relay sends no client's onion or forward request: nowhere (unspecified addresses),
+// many hosts at once (multicast, broadcast, the reserved 240/4), and, unless the operator allows
+// it for a Tox network on one machine, this machine itself (loopback and its own interface
+// addresses). c-toxcore sends to any address a client names, so a client could reach UDP services
+// of the relay's host that no one outside should reach (memcached, statsd, a DNS resolver bound to
+// loopback or behind a firewall rule for outside interfaces) with bytes of its choosing.
+//
+// Node's BlockList does the matching, IPv4-mapped IPv6 addresses included.
 
+import { BlockList } from 'node:net';
+import { networkInterfaces } from 'node:os';
+import type { Clock } from '../clock.ts';
 import type { UdpDestination } from './ipport.ts';
 
-export function refusedDestination(to: UdpDestination, loopbackAllowed: boolean): boolean {
-  if (!to.ipv6) return refusedIpv4(to.address.split('.').map(Number), loopbackAllowed);
-  // readOnionIpPort and readPackedIpPort write all eight groups, in lower-case hex.
-  const groups = to.address.split(':').map((g) => parseInt(g, 16));
-  if (groups.length !== 8 || groups.some((g) => !(g >= 0 && g <= 0xffff))) return true;
-  const zeroUpTo = (n: number) => groups.slice(0, n).every((g) => g === 0);
-  if (zeroUpTo(5) && groups[5] === 0xffff) {
-    // ::ffff:a.b.c.d reaches the IPv4 host a.b.c.d through a dual-stack socket.
-    return refusedIpv4([groups[6]! >> 8, groups[6]! & 0xff, groups[7]! >> 8, groups[7]! & 0xff], loopbackAllowed);
+type Family = 'ipv4' | 'ipv6';
+
+const NOWHERE_OR_MANY: Array<[string, number, Family]> = [
+  ['0.0.0.0', 8, 'ipv4'], // "this network", 0.0.0.0 among it
+  ['224.0.0.0', 4, 'ipv4'], // multicast
+  ['240.0.0.0', 4, 'ipv4'], // reserved, and 255.255.255.255
+  ['::', 128, 'ipv6'],
+  ['ff00::', 8, 'ipv6'], // multicast
+];
+const LOOPBACK: Array<[string, number, Family]> = [
+  ['127.0.0.0', 8, 'ipv4'],
+  ['::1', 128, 'ipv6'],
+];
+/** Interface addresses change (DHCP, a new IPv6 prefix): they are read again this often. */
+export const INTERFACES_REFRESH_MS = 60_000;
+
+export interface InterfaceAddress {
+  address: string;
+  family: string;
+}
+
+export function hostAddresses(): InterfaceAddress[] {
+  return Object.values(networkInterfaces()).flatMap((list) => list ?? []);
+}
+
+export class DestinationFilter {
+  private list = new BlockList();
+  private builtAt = -Infinity;
+
+  constructor(
+    /** Let requests reach this machine (loopback and its own addresses): a Tox network on one machine. */
+    private readonly allowThisHost: boolean,
+    private readonly clock: Clock,
+    private readonly addresses: () => InterfaceAddress[] = hostAddresses,
+  ) {}
+
+  refuses(to: UdpDestination): boolean {
+    const now = this.clock.now();
+    if (now - this.builtAt >= INTERFACES_REFRESH_MS) this.rebuild(now);
+    return this.list.check(to.address, to.ipv6 ? 'ipv6' : 'ipv4');
   }
-  if (zeroUpTo(7) && groups[7] === 0) return true; // ::
-  if (zeroUpTo(7) && groups[7] === 1) return !loopbackAllowed; // ::1
-  return groups[0]! >= 0xff00; // multicast
-}
 
-function refusedIpv4(octets: number[], loopbackAllowed: boolean): boolean {
-  const first = octets[0]!;
-  if (first === 0) return true; // "this network", 0.0.0.0 among it
-  if (first === 127) return !loopbackAllowed;
-  return first >= 224; // multicast 224/4, reserved 240/4 and the broadcast address
-}
-
-/** Whether a bound address is a loopback one (then only loopback can be reached from it). */
-export function isLoopbackAddress(address: string): boolean {
-  return /^127\./.test(address) || address === '::1' || /^::ffff:127\./i.test(address);
+  private rebuild(now: number): void {
+    const list = new BlockList();
+    for (const [network, prefix, family] of NOWHERE_OR_MANY) list.addSubnet(network, prefix, family);
+    if (!this.allowThisHost) {
+      for (const [network, prefix, family] of LOOPBACK) list.addSubnet(network, prefix, family);
+      for (const { address, family } of this.addresses()) {
+        // A link-local IPv6 address carries its zone (fe80::1%eth0) in some listings.
+        list.addAddress(address.split('%')[0]!, family === 'IPv6' ? 'ipv6' : 'ipv4');
+      }
+    }
+    this.list = list;
+    this.builtAt = now;
+  }
 }

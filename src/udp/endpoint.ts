@@ -4,7 +4,7 @@
 
 import { createSocket, type Socket } from 'node:dgram';
 import { isIPv4 } from 'node:net';
-import { isLoopbackAddress, refusedDestination } from './destinations.ts';
+import type { DestinationFilter } from './destinations.ts';
 import type { UdpDestination } from './ipport.ts';
 import type { UdpStats } from './return-path.ts';
 
@@ -16,6 +16,7 @@ export class UdpEndpoint {
     private readonly socket: Socket,
     readonly dualStack: boolean,
     stats: UdpStats,
+    private readonly destinations: DestinationFilter,
   ) {
     socket.on('message', (packet) => {
       const handler = packet.length > 0 ? this.handlers.get(packet[0]!) : undefined;
@@ -27,14 +28,14 @@ export class UdpEndpoint {
     });
   }
 
-  static async bind(port: number, host: string | undefined, stats: UdpStats): Promise<UdpEndpoint> {
-    if (host !== undefined && isIPv4(host)) return new UdpEndpoint(await bindSocket('udp4', port, host), false, stats);
+  static async bind(port: number, host: string | undefined, stats: UdpStats, destinations: DestinationFilter): Promise<UdpEndpoint> {
+    if (host !== undefined && isIPv4(host)) return new UdpEndpoint(await bindSocket('udp4', port, host), false, stats, destinations);
     try {
-      return new UdpEndpoint(await bindSocket('udp6', port, host ?? '::'), host === undefined || host === '::', stats);
+      return new UdpEndpoint(await bindSocket('udp6', port, host ?? '::'), host === undefined || host === '::', stats, destinations);
     } catch (error) {
       // No IPv6 on this machine: fall back to IPv4, as tox-bootstrapd's enable_ipv4_fallback does.
       if (host !== undefined || (error as NodeJS.ErrnoException).code !== 'EAFNOSUPPORT') throw error;
-      return new UdpEndpoint(await bindSocket('udp4', port, '0.0.0.0'), false, stats);
+      return new UdpEndpoint(await bindSocket('udp4', port, '0.0.0.0'), false, stats, destinations);
     }
   }
 
@@ -52,7 +53,7 @@ export class UdpEndpoint {
 
   /** Whether a client's request to this destination is refused (see destinations.ts). */
   refuses(to: UdpDestination): boolean {
-    return refusedDestination(to, isLoopbackAddress(this.socket.address().address));
+    return this.destinations.refuses(to);
   }
 
   /** Sends unless the destination cannot be reached from this socket; send errors are ignored. */

@@ -4,6 +4,7 @@
 import type { Clock } from '../clock.ts';
 import type { Sodium } from '../crypto/sodium.ts';
 import type { Relay } from '../relay/relay.ts';
+import { DestinationFilter } from './destinations.ts';
 import { UdpEndpoint } from './endpoint.ts';
 import { Forwarder } from './forwarding.ts';
 import { OnionHop } from './onion.ts';
@@ -15,9 +16,16 @@ export interface UdpSide {
   close(): Promise<void>;
 }
 
-export async function startUdpSide(sodium: Sodium, relay: Relay, port: number, host: string | undefined, clock: Clock): Promise<UdpSide> {
+export async function startUdpSide(
+  sodium: Sodium,
+  relay: Relay,
+  port: number,
+  host: string | undefined,
+  clock: Clock,
+  allowThisHost = false,
+): Promise<UdpSide> {
   const stats = new UdpStats();
-  const endpoint = await UdpEndpoint.bind(port, host, stats);
+  const endpoint = await UdpEndpoint.bind(port, host, stats, new DestinationFilter(allowThisHost, clock));
   const onion = new OnionHop(sodium, endpoint, relay, clock, stats);
   const forwarder = new Forwarder(sodium, endpoint, relay, clock, stats);
   relay.useUdp({

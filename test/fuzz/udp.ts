@@ -71,7 +71,7 @@ export async function fuzzUdp(input: UdpInput): Promise<void> {
   const endpoint = {
     on: (id: number, h: (packet: Buffer) => void) => void handlers.set(id, h),
     send: (packet: Uint8Array) => (sent.push(packet.slice()), true),
-    refuses: () => false, // as a loopback-bound endpoint: the requests below name 127.0.0.1
+    refuses: () => false, // as with --udp-to-this-host: the requests below name 127.0.0.1
   } as unknown as UdpEndpoint;
   const delivered: { slot: number; identifier: bigint; plaintext: Uint8Array }[] = [];
   const connections = { deliver: (slot: number, identifier: bigint, plaintext: Uint8Array) => void delivered.push({ slot, identifier, plaintext: plaintext.slice() }) };

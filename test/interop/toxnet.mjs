@@ -224,6 +224,7 @@ export async function startToxrelay(dir, { logLevel = 'warn' } = {}) {
       '--host', '127.0.0.1',
       '--port', String(tcpPort),
       '--udp-port', String(udpPort),
+      '--udp-to-this-host', // its DHT nodes are on this machine
       '--keys', keys,
       '--log-level', logLevel,
     ],
