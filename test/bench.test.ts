@@ -1,7 +1,7 @@
 // toxrelay bench: payload checks, option parsing and planning, the report, and each workload run
 // briefly through the programmatic API against an in-process relay on a real clock. Results are
 // checked for sanity (counted, not corrupt, not lost), never for speed.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { createConnection, createServer, type Socket } from 'node:net';
@@ -110,13 +110,13 @@ test('toxrelay bench is dispatched with its own arguments, --help included', () 
 });
 
 test('--compare holds 10,000 connections, or what the open-files limit lets each relay hold', () => {
-  const connections = (args: string[], soft?: number) => {
-    const c = parseBenchArgs(['--compare', ...args], soft === undefined ? undefined : { soft, hard: soft });
+  const connections = (args: string[], soft: number | null) => {
+    const c = parseBenchArgs(['--compare', '--threads', '1', ...args], soft === null ? null : { soft, hard: soft });
     assert.ok(c.kind === 'compare');
     return { connections: c.compare.base.connections, notes: c.compare.notes };
   };
   assert.equal(connections([], 20_000), { connections: 10_000, notes: [] });
-  assert.equal(connections([]), { connections: 10_000, notes: [] }, 'no limit known (not Linux)');
+  assert.equal(connections([], null), { connections: 10_000, notes: [] }, 'no limit known (not Linux)');
   const low = connections(['connect'], 4096);
   assert.is(low.connections, 3000);
   assert.is(low.notes.length, 1);
@@ -126,8 +126,13 @@ test('--compare holds 10,000 connections, or what the open-files limit lets each
   assert.match(small.notes.join('\n'), /^connect: memory per connection at 2000 connections includes a relay's one-time costs/);
   assert.equal(connections(['--connections', '12000'], 20_000), { connections: 12_000, notes: [] });
   assert.throws(
-    () => parseBenchArgs(['--compare', '--connections', '5000'], { soft: 4096, hard: 4096 }),
+    () => parseBenchArgs(['--compare', '--threads', '1', '--connections', '5000'], { soft: 4096, hard: 4096 }),
     (e: unknown) => e instanceof CliError && /--connections 5000 does not fit the open-files limit of 4096 .*at most 3496/.test((e as Error).message),
+  );
+  // Each worker's warm-up connections stay open at tox-bootstrapd: four workers leave less room.
+  assert.throws(
+    () => parseBenchArgs(['--compare', '--threads', '4', '--connections', '3000'], { soft: 4096, hard: 4096 }),
+    (e: unknown) => e instanceof CliError && /at most 1996/.test((e as Error).message),
   );
   assert.equal(connections(['throughput'], 1024), { connections: 10_000, notes: [] }, 'no connect run, no limit to respect');
   const plain = parseBenchArgs(['connect', '--port', '1', '--key', KEY], { soft: 1024, hard: 1024 });
@@ -143,6 +148,7 @@ test('the table names one worker in the singular and brackets an IPv6 target', (
   assert.match(text, /^toxrelay bench: connect → \[::1\]:33445$/m);
   assert.match(text, /; 1 worker thread$/m);
   assert.match(formatResult({ ...r, workers: { mode: 'processes', count: 3 } }), /; 3 worker processes$/m);
+  assert.match(formatResult({ ...r, workers: { mode: 'processes', count: 1 } }), /; 1 worker process$/m);
 });
 
 test('default workers: one per CPU, less one for a relay on this machine', () => {
@@ -378,9 +384,11 @@ test(
     await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
     try {
       const port = (proxy.address() as { port: number }).port;
-      const freeze = setTimeout(() => (frozen = true), 900);
+      // Frozen 300 ms into the measured window, however long set-up took.
+      let freeze: NodeJS.Timeout | undefined;
       const r = await runBench(
         benchOptions({ workload: 'throughput', host: '127.0.0.1', port, keyHex: Buffer.from(relay.publicKey).toString('hex'), pairs: 2, threads: 1, warmupS: 0.2, durationS: 1, timeoutS: 1, stallS: 0.5 }),
+        { onProgress: (view) => void (view.phase === 'measure' && (freeze ??= setTimeout(() => (frozen = true), 300))) },
       );
       clearTimeout(freeze);
       assert.ok(frozen);
@@ -461,6 +469,18 @@ function cmdline(pid: number): string {
   }
 }
 
+test('once an interrupted comparison has stopped its relays, no relay is started after (in a process of its own)', () => {
+  // The registry is per process, and stopping is for good: a child process keeps this one's intact.
+  const code = `
+    import { stopLiveRelays, startToxrelay, startBootstrapd } from ${JSON.stringify(join(ROOT, 'src/bench/relays.ts'))};
+    await stopLiveRelays();
+    for (const start of [() => startToxrelay('/nonexistent/a'), () => startBootstrapd('/bin/true', '/nonexistent/b')]) {
+      console.log(await start().then(() => 'started', (e) => e.message));
+    }`;
+  const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { cwd: ROOT, encoding: 'utf8', timeout: 20_000 });
+  assert.equal(out.trim().split('\n'), ['toxrelay not started: the comparison is stopping', 'tox-bootstrapd not started: the comparison is stopping']);
+});
+
 /** The PIDs whose parent is `pid` (Linux /proc). */
 function childPids(pid: number): number[] {
   const out: number[] = [];
@@ -512,11 +532,13 @@ test('report: figures, ratios, a table and a self-contained HTML page with SVG c
   assert.equal(fastest.values, { toxrelay: [2], 'tox-bootstrapd': [6] });
   assert.is(fastest.ratio, undefined, 'figures relative to a yardstick get no ratio of ratios');
   assert.is(figs.find((f) => f.id === 'throughput.cpuPerBoxOps')!.ratio, undefined);
-  // A run in which no pair came up carries zeros: they stay out of the means.
+  // A run in which no pair came up carries zeros, a partial one fewer pairs: both stay out of the means.
   const failed = result('toxrelay', 0);
   failed.throughput = { ...failed.throughput!, pairs: 0, failedPairs: 100 };
   failed.errors = ['no pair could be set up: CLOSED ×100'];
-  const withFailed = figures([...runs, { ...runs[0]!, round: 2, result: failed }], ['toxrelay', 'tox-bootstrapd']);
+  const partial = result('toxrelay', 20_000);
+  partial.errors = ['3 of 100 pair(s) failed to set up: CLOSED ×3; the figures are for 97'];
+  const withFailed = figures([...runs, { ...runs[0]!, round: 2, result: failed }, { ...runs[0]!, round: 3, result: partial }], ['toxrelay', 'tox-bootstrapd']);
   assert.equal(withFailed.find((f) => f.id === 'throughput.packetsPerS')!.values.toxrelay, [30_000]);
   // Loss where tox-bootstrapd lost nothing: no ratio, but toxrelay is marked worse in words.
   const lossy = result('toxrelay', 30_000);

@@ -7,8 +7,8 @@ import { parseArgs } from 'node:util';
 import { CliError } from '../cli/args.ts';
 import { type OpenFilesLimit, openFilesLimit } from '../cli/limits.ts';
 import { WARMUP_CONNECTIONS } from './connect.ts';
-import { BENCH_DEFAULTS, type BenchOptions, benchOptions, isWorkload, type Workload, WORKLOADS } from './options.ts';
-import { checkOptions } from './run.ts';
+import { BENCH_DEFAULTS, type BenchOptions, benchOptions, defaultThreads, isWorkload, type Workload, WORKLOADS } from './options.ts';
+import { checkOptions, planWorkers } from './run.ts';
 
 export const DEFAULT_OUT_DIR = 'build/bench-report';
 export const DEFAULT_BOOTSTRAPD = '/usr/bin/tox-bootstrapd';
@@ -62,30 +62,37 @@ const OPTIONS = {
 const SECONDS = new Set(['duration', 'warmup', 'hold', 'stall', 'timeout']);
 
 /**
- * Descriptors a compared relay needs besides the measured connections: the warm-up's, which
- * tox-bootstrapd holds until its ping timeout, its listeners, stdio and files.
+ * Descriptors a compared relay needs besides the measured connections: every worker's warm-up
+ * connections, which tox-bootstrapd holds until its ping timeout, and 100 for its listeners,
+ * stdio and files.
  */
-const RELAY_SPARE_DESCRIPTORS = WARMUP_CONNECTIONS + 100;
+function relaySpareDescriptors(connections: number, workers: Pick<BenchOptions, 'threads' | 'processes'>): number {
+  const shares = planWorkers(benchOptions({ workload: 'connect', host: BENCH_DEFAULTS.host, port: 1, keyHex: '0'.repeat(64), connections, ...workers })).shares;
+  return shares.reduce((sum, share) => sum + Math.min(WARMUP_CONNECTIONS, share), 0) + 100;
+}
 
 /**
  * `--compare`'s connections under this process's open-files limit, which the relays it starts
  * inherit (Node raises its soft limit to the hard one at start; tox-bootstrapd keeps what it gets).
  * The default shrinks to what fits, with a note; an explicit count that cannot fit is refused.
  */
-function compareConnections(asked: number | undefined, limit: OpenFilesLimit | undefined): { connections: number; note?: string } {
-  const fits = limit === undefined ? Infinity : limit.soft - RELAY_SPARE_DESCRIPTORS;
+function compareConnections(
+  asked: number | undefined,
+  workers: Pick<BenchOptions, 'threads' | 'processes'>,
+  limit: OpenFilesLimit | null,
+): { connections: number; note?: string } {
+  const wanted = BENCH_DEFAULTS.compareConnections;
+  const fits = limit === null ? Infinity : limit.soft - relaySpareDescriptors(asked ?? wanted, workers);
   if (asked !== undefined) {
     if (asked > fits) {
       throw new CliError(`bench: --connections ${asked} does not fit the open-files limit of ${limit!.soft} that each relay gets; at most ${Math.max(0, fits)} (raise it with ulimit -n)`);
     }
-    const wanted = BENCH_DEFAULTS.compareConnections;
     if (asked >= wanted) return { connections: asked };
     return {
       connections: asked,
       note: `connect: memory per connection at ${asked} connections includes a relay's one-time costs (toxrelay: V8 touching its 32 MiB young generation once); read it at ${wanted}`,
     };
   }
-  const wanted = BENCH_DEFAULTS.compareConnections;
   if (wanted <= fits) return { connections: wanted };
   const connections = Math.max(100, Math.floor(fits / 1000) * 1000 || fits);
   return {
@@ -94,7 +101,8 @@ function compareConnections(asked: number | undefined, limit: OpenFilesLimit | u
   };
 }
 
-export function parseBenchArgs(argv: readonly string[], limit: OpenFilesLimit | undefined = openFilesLimit()): BenchCommand {
+/** `limit`: this process's open-files limit; null where none is known (not Linux). */
+export function parseBenchArgs(argv: readonly string[], limit: OpenFilesLimit | null = openFilesLimit() ?? null): BenchCommand {
   let parsed;
   try {
     parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
@@ -149,7 +157,7 @@ export function parseBenchArgs(argv: readonly string[], limit: OpenFilesLimit | 
     const out = v.out ?? DEFAULT_OUT_DIR;
     if (out === '') throw new CliError('bench: --out needs a directory');
     const connect: { connections: number; note?: string } =
-      workloads.length === 0 || workloads.includes('connect') ? compareConnections(common.connections, limit) : { connections: common.connections ?? BENCH_DEFAULTS.compareConnections };
+      workloads.length === 0 || workloads.includes('connect') ? compareConnections(common.connections, { threads: common.threads ?? defaultThreads(), processes: common.processes ?? BENCH_DEFAULTS.processes }, limit) : { connections: common.connections ?? BENCH_DEFAULTS.compareConnections };
     const base = { ...benchOptions({ workload: 'throughput', host: BENCH_DEFAULTS.host, port: 1, keyHex: '0'.repeat(64), ...common, connections: connect.connections }) };
     // Check every workload's options now, not halfway through the comparison.
     for (const w of WORKLOADS) {

@@ -236,14 +236,12 @@ function emptyResult(workload: Workload, error: string): BenchResult {
 }
 
 /**
- * Whether a run measured anything: one in which no pair or connection came up still carries a
- * summary of zeros, which must not enter a mean as if the relay had relayed nothing.
+ * Whether a run's figures count: one that ended with an error measured less than was asked
+ * (fewer pairs or connections, a relay that died) or nothing at all (a summary of zeros), and must
+ * not enter a mean next to whole runs. The report lists its errors.
  */
-function measured(r: BenchResult): boolean {
-  if (r.throughput) return r.throughput.pairs > 0;
-  if (r.latency) return r.latency.pairs > 0 && r.latency.count > 0;
-  if (r.connect) return r.connect.ok > 0;
-  return false;
+function counts(r: BenchResult): boolean {
+  return r.errors.length === 0 && (r.throughput ?? r.latency ?? r.connect) !== undefined;
 }
 
 export function figures(runs: CompareRun[], relays: RelayName[]): Figure[] {
@@ -256,7 +254,7 @@ export function figures(runs: CompareRun[], relays: RelayName[]): Figure[] {
     const f: Figure = { id: def.id, workload: def.workload, title: def.title, unit: def.unit, better: def.better, values: {}, mean: {} };
     for (const relay of relays) {
       const values = mine
-        .filter((r) => r.relay === relay && measured(r.result))
+        .filter((r) => r.relay === relay && counts(r.result))
         .map((r) => def.get(r.result, context))
         .filter((v): v is number => v !== undefined && Number.isFinite(v));
       if (values.length === 0) continue;

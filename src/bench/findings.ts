@@ -10,8 +10,11 @@ import type { BenchResult } from './run.ts';
 /** A window shorter than this says nothing about CPU shares (a run that ended at once). */
 const MIN_CPU_WINDOW_S = 0.5;
 
-/** The code a relay's refusal shows as: the connection closed before or right after the hello. */
-const CLOSED = 'CLOSED';
+/**
+ * How a relay's refusal shows: the connection closed before or right after the hello, or reset
+ * when the hello was already in the relay's receive buffer as it closed.
+ */
+const CLOSED_BY_RELAY = ['CLOSED', 'ECONNRESET', 'EPIPE'];
 
 export function judge(r: BenchResult, o: BenchOptions, windowS: number): void {
   cpuFindings(r, windowS);
@@ -42,7 +45,7 @@ export function judge(r: BenchResult, o: BenchOptions, windowS: number): void {
 
 /** Why a relay may have closed connections at set-up, when nothing else explains it. */
 function setupHint(counts: Record<string, number>, o: BenchOptions, someWorked: boolean): string {
-  const closed = counts[CLOSED] ?? 0;
+  const closed = CLOSED_BY_RELAY.reduce((sum, code) => sum + (counts[code] ?? 0), 0);
   if (closed === 0) return '';
   const total = Object.values(counts).reduce((a, b) => a + b, 0);
   const hints: string[] = [];
@@ -56,10 +59,10 @@ function cpuFindings(r: BenchResult, windowS: number): void {
   if (!c || windowS < MIN_CPU_WINDOW_S) return;
   const w = r.warnings;
   const n = r.workers.count;
-  const what = r.workers.mode === 'processes' ? 'processes' : n === 1 ? 'thread' : 'threads';
+  const what = workerNoun(r.workers.mode, n);
   const machineFull = c.machineBusy !== undefined && c.machineBusy >= BUSY_LIMIT;
   if (c.limited && !machineFull) {
-    w.push(`the bench used ${pct(c.utilization)} of its ${n} worker ${what}' CPU: the bench, not the relay, is probably the limit (try more --threads)`);
+    w.push(`the bench used ${pct(c.utilization)} of its ${n} worker ${what}${what.endsWith('s') ? "'" : "'s"} CPU: the bench, not the relay, is probably the limit (try more --threads)`);
   } else if (!c.limited && !machineFull && c.maxWorkerUtilization >= BUSY_LIMIT) {
     w.push(`a bench worker was ${pct(c.maxWorkerUtilization)} busy: the load is uneven or too few workers`);
   }
@@ -68,6 +71,12 @@ function cpuFindings(r: BenchResult, windowS: number): void {
     const also = c.limited ? `; the bench's ${n} worker ${what} ${n === 1 ? 'was' : 'were'} ${pct(c.utilization)} busy` : '';
     w.push(`the machine's CPUs were ${pct(c.machineBusy!)} busy: bench and relay competed for them, so the figures are the machine's limit${also}`);
   }
+}
+
+export function workerNoun(mode: BenchResult['workers']['mode'], count: number): string {
+  if (mode === 'inline') return '(in-process)';
+  const noun = mode === 'processes' ? 'process' : 'thread';
+  return count === 1 ? noun : `${noun}${noun.endsWith('s') ? 'es' : 's'}`;
 }
 
 export function describeCounts(counts: Record<string, number>): string {

@@ -1,7 +1,7 @@
 // A BenchResult as the table printed at the end of a run.
 
 import type { BenchResult } from './run.ts';
-import { describeCounts } from './findings.ts';
+import { describeCounts, workerNoun } from './findings.ts';
 
 export function num(x: number | undefined, digits = 0): string {
   if (x === undefined || !Number.isFinite(x)) return '–';
@@ -20,8 +20,7 @@ function rows(lines: Array<[string, string]>): string {
 export function formatResult(r: BenchResult): string {
   const o = r.options;
   const out: string[] = [];
-  const mode = r.workers.mode === 'inline' ? '(in-process)' : r.workers.count === 1 ? r.workers.mode.replace(/s$/, '') : r.workers.mode;
-  const workers = `${r.workers.count} worker ${mode}`;
+  const workers = `${r.workers.count} worker ${workerNoun(r.workers.mode, r.workers.count)}`;
   const host = r.target.host.includes(':') ? `[${r.target.host}]` : r.target.host;
   out.push(`toxrelay bench: ${r.workload} → ${host}:${r.target.port}`);
   if (r.workload === 'connect') {

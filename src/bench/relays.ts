@@ -97,10 +97,17 @@ function packageVersion(): string | undefined {
 
 /** Relays started and not yet exited: what an interrupted comparison must stop (stopLiveRelays). */
 const liveRelays = new Set<StartedRelay>();
+/** Set by stopLiveRelays: from then on no relay is started (a comparison still running would). */
+let stopping = false;
 
-/** Stops every relay this process started that is still running. */
+/** Stops every relay this process started that is still running, and starts none after. */
 export async function stopLiveRelays(): Promise<void> {
+  stopping = true;
   await Promise.all([...liveRelays].map((relay) => relay.stop()));
+}
+
+function refuseWhenStopping(name: RelayName): void {
+  if (stopping) throw new Error(`${name} not started: the comparison is stopping`);
 }
 
 function supervise(name: RelayName, child: ChildProcess, port: number, keyHex: () => string, command: string[]): StartedRelay {
@@ -188,9 +195,11 @@ export async function toxrelayExtraArgs(): Promise<ToxrelayArgs> {
 /** `node YOUNG_GENERATION_FLAGS bin/toxrelay.js --host 127.0.0.1 --port P --keys DIR/keys --log-level warn [extra]`; key from its "Public key:" line. */
 export async function startToxrelay(dir: string, extraArgs: string[] = []): Promise<StartedRelay> {
   const bin = toxrelayBin();
+  refuseWhenStopping('toxrelay');
   await mkdir(dir, { recursive: true });
   const port = await freeTcpPort();
   const args = [...YOUNG_GENERATION_FLAGS, bin, '--host', '127.0.0.1', '--port', String(port), '--keys', join(dir, 'keys'), '--log-level', 'warn', ...extraArgs];
+  refuseWhenStopping('toxrelay'); // again: the awaits above let a signal in
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let key = '';
   const keyLine = new Promise<void>((resolve, reject) => {
@@ -223,6 +232,7 @@ export async function startToxrelay(dir: string, extraArgs: string[] = []): Prom
 
 /** tox-bootstrapd in the foreground with a config of its own (DHT on a free UDP port, TCP relay on a free TCP port). */
 export async function startBootstrapd(path: string, dir: string): Promise<StartedRelay> {
+  refuseWhenStopping('tox-bootstrapd');
   await mkdir(dir, { recursive: true });
   const udp = await freeUdpPort();
   const port = await freeTcpPort();
@@ -244,6 +254,7 @@ export async function startBootstrapd(path: string, dir: string): Promise<Starte
     ].join('\n'),
   );
   const args = [`--config=${config}`, '--foreground', '--log-backend=stdout'];
+  refuseWhenStopping('tox-bootstrapd'); // again: the awaits above let a signal in
   const child = spawn(path, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let key = '';
   const relay = supervise('tox-bootstrapd', child, port, () => key, [path, ...args]);

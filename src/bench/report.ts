@@ -278,6 +278,7 @@ export function renderHtml(report: CompareReport): string {
 <li>tox-bootstrapd 0.2.18 polls every 30 ms (PROTOCOL §10), which bounds its latency and the throughput of a window-limited pair; on a loopback with MTU 65536 it can wedge a connection under bursts (§13) — such pairs are reported as stalled.</li>
 <li>Latency: the bench's workers poll their sockets rather than sleep while the pairs ping-pong, so that the time to wake a client is not counted as the relay's. Where toxrelay's latency command line above has <code>--busy-poll</code>, the relay polls too (off by default; tox-bootstrapd has no such setting).</li>
 <li>Bench, relays and the rest of the machine share its ${m.cpus} CPU(s): the runs table shows how busy the bench and the machine were. Where the bench's workers were ≥ 90 % busy on a machine with CPU to spare, the bench was the limit; where the whole machine was ≥ 90 % busy, the figures are the limit of bench and relay together (the warnings say which).</li>
+<li>A run that ended with an error (fewer pairs or connections than asked, corrupt payloads, a relay that closed pairs or died) is left out of the figures; its errors are listed below.</li>
 </ul>`,
   );
   return `<!doctype html>
