@@ -137,6 +137,7 @@ test('parseCommandLine: defaults, repeated ports, decimals and the other command
     kind: 'run',
     config: { ports: [443, 3389, 0], host: '::1', udpPort: 0, udpToThisHost: true, keysFile: 'k', maxConnections: 5, maxPerIp: 2, handshakeTimeoutMs: 2500, busyPollUs: 250, logLevel: 'debug' },
   });
+  assert.throws(() => parseCommandLine(['--no-udp', '--udp-to-this-host']), /--udp-to-this-host and --no-udp cannot be given together/);
   const noUdp = parseCommandLine(['--no-udp']);
   assert.is(noUdp.kind === 'run' && noUdp.config.udpPort, undefined);
   assert.is(parseCommandLine(['--host', 'localhost']).kind, 'run');
@@ -377,7 +378,10 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     timed(async () => {
       const keys = fresh();
       const port = await freePort();
-      const relay = startCli(['--host', '127.0.0.1', '--port', String(port), '--udp-port', '0', '--keys', keys, '--handshake-timeout', '2.5', '--busy-poll', '500']);
+      // SIGTERM's run allows UDP to this host; SIGINT's does not, and is warned that its UDP side,
+      // bound to loopback, can do nothing.
+      const thisHost = signal === 'SIGTERM' ? ['--udp-to-this-host'] : [];
+      const relay = startCli(['--host', '127.0.0.1', '--port', String(port), '--udp-port', '0', ...thisHost, '--keys', keys, '--handshake-timeout', '2.5', '--busy-poll', '500']);
       try {
         const pk = (await relay.waitFor(/^Public key: ([0-9A-F]{64})$/m))[1];
         await relay.waitFor(/listening on 127\.0\.0\.1, TCP port \d+/);
@@ -389,7 +393,11 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
         relay.child.kill(signal);
         const { code } = await relay.exited;
         assert.is(code, 0, relay.stderr);
-        assert.is(relay.stderr, '');
+        if (thisHost.length > 0) assert.is(relay.stderr, '');
+        else {
+          const warnings = relay.stderr.split('\n').filter((line) => line !== '').map((line) => JSON.parse(line) as Record<string, unknown>);
+          assert.equal(warnings.map((w) => [w.level, String(w.msg).slice(0, 60)]), [['warn', 'UDP is bound to a loopback address, so onion and forward req']]);
+        }
         assert.not.ok(await canConnect(port), 'stopped listening');
         // stdout is a pipe here, so the log is pino JSON, one record a line; only the public key
         // is a raw line.

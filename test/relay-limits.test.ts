@@ -2,6 +2,7 @@
 // address, and output to a client that stops reading.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { OutputBudget } from '../src/relay/output-budget.ts';
 import { EVICT_AFTER_MS } from '../src/relay/relay.ts';
 import { closedWithin, delay, pairStillWorks, stillOpenAfter, testRelay } from './support/relay.ts';
 
@@ -159,39 +160,62 @@ test('a linked client that stops reading: data to it is dropped, memory stays bo
   }
 });
 
-test('over the output budget, the timer pass closes the connections that are not keeping up, and only those', async () => {
-  const dropAboveBytes = 32 * 1024;
-  const r = await testRelay({ dropAboveBytes, closeAboveBytes: 1024 * 1024, outputBudgetBytes: 3 * dropAboveBytes });
+test('the output budget: within it nothing changes; over it relayed packets are dropped at a share, and non-readers closed largest first', () => {
+  const KiB = 1024;
+  const budget = new OutputBudget(100 * KiB, 32 * KiB);
+  const session = (kib: number) => ({ alive: true, backlog: () => kib * KiB });
+  assert.equal(budget.review([session(30), undefined, session(33), session(20)]), []);
+  assert.is(budget.dropAt, 32 * KiB, 'within the budget');
+  assert.is(budget.total, 83 * KiB);
+  // Over it, but every backlog is at most a relayed packet past 32 KiB: nobody is closed, and
+  // relayed packets are dropped above 100 / 4 KiB each.
+  const throttled = [session(33), session(34), session(33), session(10)];
+  assert.equal(budget.review(throttled), []);
+  assert.is(budget.dropAt, 25 * KiB);
+  // Clients that stopped reading (replies piled up past 34 KiB): the largest go until the rest fit.
+  const big = session(200);
+  const bigger = session(300);
+  const closed = budget.review([...throttled, big, bigger, { alive: false, backlog: () => 999 * KiB }]);
+  assert.equal(closed, [bigger, big]);
+  assert.is(budget.total, 110 * KiB);
+  assert.is(budget.dropAt, 25 * KiB, 'still over: the four left share it');
+  const lone = session(300);
+  assert.equal(budget.review([lone, session(10)]), [lone]);
+  assert.is(budget.dropAt, 32 * KiB, 'back within the budget: the usual threshold');
+});
+
+test('over the output budget, the timer pass closes a client that stopped reading, not one that reads slowly', async () => {
+  const dropAboveBytes = 16 * 1024;
+  const r = await testRelay({ dropAboveBytes, closeAboveBytes: 4 * 1024 * 1024, outputBudgetBytes: 64 * 1024 });
   try {
-    const slow = [await r.linkedPair(), await r.linkedPair()];
-    const fine = await r.linkedPair();
+    // A slow reader: relayed data backs up to the drop threshold (the kernel's buffers fill first).
+    const slow = await r.linkedPair();
+    slow.b.socket.pause();
     const payload = new Uint8Array(1000);
-    // A slow reader stops reading and is sent data until the relay drops some for it: its backlog
-    // is then past dropAboveBytes (the kernel's buffers fill first). The ping makes sure the relay
-    // has handled all the sender wrote, so that later drops are another reader's.
-    const backUp = async ({ a, b, aId }: (typeof slow)[number]) => {
-      b.socket.pause();
-      const dropped = r.relay.stats.dropped;
-      for (let i = 0; i < 20_000 && r.relay.stats.dropped === dropped; i++) {
-        a.sendData(aId, payload);
-        if (i % 200 === 199) await delay(1);
-      }
-      await a.ping();
-      assert.ok(r.relay.stats.dropped > dropped, 'the slow reader is backed up');
-    };
-    for (const pair of slow) await backUp(pair);
-    // Under the budget (2 × ~33 KiB < 96 KiB) nothing happens.
-    r.relay.runTimers();
-    assert.not.ok(slow[0]!.b.closed || slow[1]!.b.closed);
-    // A third backlog takes the total over the budget: all three are closed, the pair that reads is not.
-    const third = await r.linkedPair();
-    await backUp(third);
-    const overflowed = r.relay.stats.overflowed;
-    r.relay.runTimers();
-    assert.is(r.relay.stats.overflowed - overflowed, 3);
-    assert.is(r.relay.stats.closes['output-overflow'], 3);
-    for (const { a } of [...slow, third]) await a.ping(); // their senders stay
-    await pairStillWorks(fine);
+    for (let i = 0; i < 20_000 && r.relay.stats.dropped === 0; i++) {
+      slow.a.sendData(slow.aId, payload);
+      if (i % 200 === 199) await delay(1);
+    }
+    await slow.a.ping();
+    assert.ok(r.relay.stats.dropped > 0, 'the slow reader is backed up');
+    // A client that stopped reading and floods pings: its pongs pile up past the budget.
+    const flooder = await r.connected();
+    flooder.socket.pause();
+    const ping = new Uint8Array([4, 1, 2, 3, 4, 5, 6, 7, 8]);
+    for (let sent = 0; sent < 1_000_000; sent += 1000) {
+      flooder.sendRawBytes(Buffer.concat(Array.from({ length: 1000 }, () => flooder.sealFrame(ping))));
+      await delay(1);
+      r.relay.runTimers();
+      if (r.relay.stats.closes['output-overflow']) break;
+    }
+    assert.is(r.relay.stats.closes['output-overflow'], 1, 'the flooder, and only it');
+    assert.ok(r.relay.slotOf(flooder.publicKey) < 0);
+    assert.ok(r.relay.slotOf(slow.b.publicKey) >= 0, 'the slow reader keeps its connection');
+    // It catches up with what was queued for it (its ping is answered after all of it); then
+    // fresh data flows again.
+    slow.b.socket.resume();
+    await slow.b.ping(undefined, 10_000);
+    await pairStillWorks(slow);
   } finally {
     await r.close();
   }

@@ -241,6 +241,16 @@ test('the destination filter: nowhere and many hosts always refused, this machin
   assert.not.ok(strict.refuses(v4('10.0.0.1')), 'not yet read');
   clock.advance(INTERFACES_REFRESH_MS);
   assert.ok(strict.refuses(v4('10.0.0.1')));
+  // Reading the interfaces fails (out of file descriptors): no throw, the last list stays.
+  own = [];
+  const failing = new DestinationFilter(false, clock, () => {
+    if (own.length === 0) return [{ address: '192.0.2.9', family: 'IPv4' }];
+    throw Object.assign(new Error('EMFILE'), { code: 'ERR_SYSTEM_ERROR' });
+  });
+  own = [{ address: 'x', family: 'IPv4' }];
+  clock.advance(INTERFACES_REFRESH_MS);
+  assert.ok(failing.refuses(v4('192.0.2.9')), 'the last list read');
+  assert.ok(failing.refuses(v4('127.0.0.1')), 'loopback whatever the interfaces');
 });
 
 test('without --udp-to-this-host onion and forward requests to this machine are refused and counted', async () => {

@@ -183,7 +183,10 @@ function flagLayer(values: Map<string, string[]>): Layer {
     layer.udpPort = set('udp-port', udpPort);
   }
 
-  if (values.has('udp-to-this-host')) layer.udpToThisHost = set('udp-to-this-host', true);
+  if (values.has('udp-to-this-host')) {
+    if (values.has('no-udp')) throw new CliError('--udp-to-this-host and --no-udp cannot be given together');
+    layer.udpToThisHost = set('udp-to-this-host', true);
+  }
 
   const metrics = one('metrics');
   if (metrics !== undefined) {

@@ -110,6 +110,10 @@ async function run(config: RunConfig, notes: readonly Note[] = []): Promise<numb
   const ws = relay.wsPorts.length === 0 ? '' : `, WebSocket ${relay.wsPorts.length === 1 ? 'port' : 'ports'} ${relay.wsPorts.join(', ')}`;
   logger.info(`listening on ${where}, TCP ${ports}${ws}, ${udp}`);
   if (config.busyPollUs > 0) logger.info(`busy polling: after input the loop polls for ${config.busyPollUs} µs instead of sleeping`);
+  if (relay.udpPort !== undefined && config.host !== undefined && isLoopbackHost(config.host) && !config.udpToThisHost) {
+    // Bound to loopback, UDP reaches only this machine, which is refused without the flag.
+    logger.warn('UDP is bound to a loopback address, so onion and forward requests can reach only this machine, and those are refused: pass --udp-to-this-host for a Tox network on one machine, or --no-udp');
+  }
 
   logger.info(`${await signal} received; closing (send it again to exit at once)`);
   // Listeners stop at once and every connection is closed; a close that hangs does not hold the exit.
@@ -164,4 +168,8 @@ export function packageVersion(): string {
 
 function oneLine(text: string): string {
   return text.replace(/\s*\n\s*/g, ' ').trim();
+}
+
+function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\./.test(host);
 }

@@ -41,9 +41,9 @@ export interface RelayOptions {
   /** Bytes waiting to be written to one connection above which it is closed (it is not reading). */
   closeAboveBytes: number;
   /**
-   * Bytes waiting to be written to all connections together. Above it, the next timer pass (once
-   * a second) closes every connection holding more than dropAboveBytes: those are not keeping up,
-   * and without a total, many of them could each hold up to closeAboveBytes.
+   * Bytes waiting to be written to all connections together; over it, relayed packets are dropped
+   * earlier and clients that stopped reading are closed (output-budget.ts). Without a total, many
+   * slow readers could each hold up to closeAboveBytes.
    */
   outputBudgetBytes: number;
   /**

@@ -10,6 +10,7 @@ import { MAX_PLAINTEXT_SIZE, type FrameBox } from '../crypto/box.ts';
 import type { RelayOptions } from './options.ts';
 import type { Handshaker } from './handshake.ts';
 import { DEFAULT_FLUSH_AT_BYTES, OutputBatcher } from './output.ts';
+import { OutputBudget } from './output-budget.ts';
 import { Session } from './session.ts';
 import type { Wire } from './wire.ts';
 import { RelayStats } from './stats.ts';
@@ -30,6 +31,7 @@ export class Relay {
   private readonly output: OutputBatcher;
   private readonly action: Action = { kind: 0, priority: false, reason: 0, slot: 0, ptr: 0, len: 0 };
   private readonly deferredCloses: Session[] = [];
+  private readonly outputBudget: OutputBudget;
   private performing = false;
   private shuttingDown = false;
   private udp: UdpRequests = {};
@@ -40,6 +42,7 @@ export class Relay {
     private readonly handshaker: Handshaker,
     private readonly options: RelayOptions,
   ) {
+    this.outputBudget = new OutputBudget(options.outputBudgetBytes, options.dropAboveBytes);
     const limit = Math.min(options.dropAboveBytes, options.closeAboveBytes);
     this.output = new OutputBatcher(Math.min(DEFAULT_FLUSH_AT_BYTES, Math.floor(limit / 2)));
   }
@@ -168,7 +171,7 @@ export class Relay {
       this.deferClose(session);
       return;
     }
-    if (!priority && backlog >= this.options.dropAboveBytes) {
+    if (!priority && backlog >= this.outputBudget.dropAt) {
       this.stats.dropped++; // like c-toxcore: no nonce is consumed for a dropped packet
       return;
     }
@@ -242,24 +245,15 @@ export class Relay {
     const x = this.core.x;
     x.sweepBegin(this.options.clock.now());
     while (!x.sweepDone()) this.perform(x.sweepStep());
-    this.enforceOutputBudget();
+    for (const session of this.outputBudget.review(this.sessions)) {
+      this.stats.overflowed++;
+      this.close(session, CloseReason.OUTPUT_OVERFLOW);
+    }
   }
 
-  /**
-   * Over the output budget, the connections that are not keeping up (more than dropAboveBytes
-   * waiting: they get no relayed packets anyway) are closed, so that slow readers together cannot
-   * hold more than the budget plus dropAboveBytes each.
-   */
-  private enforceOutputBudget(): void {
-    let total = 0;
-    for (const session of this.sessions) if (session?.alive) total += session.backlog();
-    if (total <= this.options.outputBudgetBytes) return;
-    for (const session of this.sessions) {
-      if (session?.alive && session.backlog() > this.options.dropAboveBytes) {
-        this.stats.overflowed++;
-        this.close(session, CloseReason.OUTPUT_OVERFLOW);
-      }
-    }
+  /** Bytes waiting to be written to all connections together, at the last timer pass. */
+  get outputBacklogBytes(): number {
+    return this.outputBudget.total;
   }
 
   /** Sends every batched frame now instead of at the end of the turn. */

@@ -38,33 +38,45 @@ export function hostAddresses(): InterfaceAddress[] {
 }
 
 export class DestinationFilter {
-  private list = new BlockList();
-  private builtAt = -Infinity;
+  private list: BlockList;
+  private builtAt: number;
+  /** This machine's addresses as last read; kept when a later reading fails. */
+  private own: InterfaceAddress[] = [];
 
   constructor(
     /** Let requests reach this machine (loopback and its own addresses): a Tox network on one machine. */
     private readonly allowThisHost: boolean,
     private readonly clock: Clock,
     private readonly addresses: () => InterfaceAddress[] = hostAddresses,
-  ) {}
+  ) {
+    this.builtAt = clock.now();
+    this.list = this.build(); // at start: a failure to read the interfaces shows now, not mid-request
+  }
 
   refuses(to: UdpDestination): boolean {
     const now = this.clock.now();
-    if (now - this.builtAt >= INTERFACES_REFRESH_MS) this.rebuild(now);
+    if (now - this.builtAt >= INTERFACES_REFRESH_MS) {
+      this.builtAt = now;
+      this.list = this.build();
+    }
     return this.list.check(to.address, to.ipv6 ? 'ipv6' : 'ipv4');
   }
 
-  private rebuild(now: number): void {
+  private build(): BlockList {
     const list = new BlockList();
     for (const [network, prefix, family] of NOWHERE_OR_MANY) list.addSubnet(network, prefix, family);
-    if (!this.allowThisHost) {
-      for (const [network, prefix, family] of LOOPBACK) list.addSubnet(network, prefix, family);
-      for (const { address, family } of this.addresses()) {
-        // A link-local IPv6 address carries its zone (fe80::1%eth0) in some listings.
-        list.addAddress(address.split('%')[0]!, family === 'IPv6' ? 'ipv6' : 'ipv4');
-      }
+    if (this.allowThisHost) return list;
+    for (const [network, prefix, family] of LOOPBACK) list.addSubnet(network, prefix, family);
+    try {
+      this.own = this.addresses();
+    } catch {
+      // Reading the interfaces takes a netlink socket, which a process out of descriptors cannot
+      // open: keep the last list (a request must never throw) and try again at the next refresh.
     }
-    this.list = list;
-    this.builtAt = now;
+    for (const { address, family } of this.own) {
+      // A link-local IPv6 address carries its zone (fe80::1%eth0) in some listings.
+      list.addAddress(address.split('%')[0]!, family === 'IPv6' ? 'ipv6' : 'ipv4');
+    }
+    return list;
   }
 }
