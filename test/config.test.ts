@@ -389,8 +389,9 @@ test(
       BOOTSTRAPD_SAMPLE.replace('"/var/lib/tox-bootstrapd/keys"', '"bootstrapd.keys"').replace('[443, 3389, 33445]', `[${tcp}]`),
       'conf',
     );
-    // Loopback only, and any free UDP port: both flags override the config.
-    const child = spawn(process.execPath, [...NODE_ARGS, '--bootstrapd-config', conf, '--host', '127.0.0.1', '--udp-port', '0'], {
+    // Loopback only, and any free UDP port: both flags override the config. On loopback its UDP
+    // side needs --udp-to-this-host to do anything (else it warns).
+    const child = spawn(process.execPath, [...NODE_ARGS, '--bootstrapd-config', conf, '--host', '127.0.0.1', '--udp-port', '0', '--udp-to-this-host'], {
       cwd: dir,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
