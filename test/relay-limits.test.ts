@@ -4,7 +4,13 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { OutputBudget } from '../src/relay/output-budget.ts';
 import { EVICT_AFTER_MS } from '../src/relay/relay.ts';
-import { closedWithin, delay, pairStillWorks, stillOpenAfter, testRelay } from './support/relay.ts';
+import { closedWithin, delay, pairStillWorks, stillOpenAfter, testRelay, type TestRelay } from './support/relay.ts';
+
+/** Waits (up to 2 s) until the relay holds `count` connections: a raw socket is attached a moment after it connects. */
+async function untilConnections(r: TestRelay, count: number): Promise<void> {
+  for (let i = 0; i < 400 && r.relay.connectionCount !== count; i++) await delay(5);
+  assert.is(r.relay.connectionCount, count);
+}
 
 test('the connection cap refuses sockets beyond it and frees a place when one closes', async () => {
   const r = await testRelay({ maxConnections: 3 });
@@ -27,17 +33,13 @@ test('the connection cap refuses sockets beyond it and frees a place when one cl
 
 test('a full table makes room by closing its oldest unconfirmed connection, not a young one, never a confirmed one', async () => {
   const r = await testRelay({ maxConnections: 3 });
-  const attached = async (count: number) => {
-    for (let i = 0; i < 100 && r.relay.connectionCount !== count; i++) await delay(5);
-    assert.is(r.relay.connectionCount, count);
-  };
   try {
     const confirmed = await r.connected();
     const idleOld = await r.raw(); // sends nothing, as a socket that holds a place
-    await attached(2);
+    await untilConnections(r, 2);
     r.clock.advance(EVICT_AFTER_MS - 500);
     const idleYoung = await r.raw();
-    await attached(3);
+    await untilConnections(r, 3);
     // Both unconfirmed ones are younger than EVICT_AFTER_MS: the newcomer is refused.
     await closedWithin(await r.raw());
     assert.is(r.relay.stats.refusedFull, 1);
@@ -67,7 +69,7 @@ test('a full table evicts a connection that never sent its hello before one that
     await slow.handshake(); // older, handshaken, no first frame yet
     r.clock.advance(100);
     const silent = await r.raw();
-    for (let i = 0; i < 100 && r.relay.connectionCount !== 3; i++) await delay(5);
+    await untilConnections(r, 3);
     r.clock.advance(EVICT_AFTER_MS + 100);
     await r.connected();
     await closedWithin(silent);
@@ -87,7 +89,7 @@ test('a newcomer that evicts a connection from its own address is counted once, 
     const other = await r.connected({ localAddress: '127.0.0.2' });
     await r.connected({ localAddress: '127.0.0.2' });
     const idle = await r.raw(); // from 127.0.0.1, which now holds one place of two
-    for (let i = 0; i < 100 && r.relay.connectionCount !== 3; i++) await delay(5);
+    await untilConnections(r, 3);
     r.clock.advance(EVICT_AFTER_MS + 100);
     await r.connected(); // from 127.0.0.1: evicts idle, its own address's
     await closedWithin(idle);
