@@ -631,9 +631,9 @@ for (const mode of ['threads', 'processes'] as const) {
   });
 }
 
-test("--compare runs this checkout's toxrelay with a free UDP port, and with --busy-poll for latency only", async () => {
+test("--compare runs this checkout's toxrelay with a free UDP port that may reach this machine, and with --busy-poll for latency only", async () => {
   const extra = await toxrelayExtraArgs();
-  assert.equal(extra, { all: ['--udp-port', '0'], latency: ['--busy-poll', String(COMPARE_BUSY_POLL_US)] });
+  assert.equal(extra, { all: ['--udp-port', '0', '--udp-to-this-host'], latency: ['--busy-poll', String(COMPARE_BUSY_POLL_US)] });
 });
 
 test.run();

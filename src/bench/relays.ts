@@ -179,15 +179,16 @@ export interface ToxrelayArgs {
 
 /**
  * A toxrelay with a UDP side (onion, forwarding) binds UDP 33445 by default, like tox-bootstrapd,
- * so it gets any free UDP port; latency runs add busy polling where the checkout has it (an older
- * one being compared may not).
+ * so it gets any free UDP port, and, bound to loopback as it is here, may send to this machine
+ * (else its UDP side could do nothing, and it says so at start); latency runs add busy polling.
+ * Each only where the checkout has the flag (an older one being compared may not).
  */
 export async function toxrelayExtraArgs(): Promise<ToxrelayArgs> {
   const help = await new Promise<string>((resolve) => {
     execFile(process.execPath, [toxrelayBin(), '--help'], { timeout: 10_000 }, (_error, stdout) => resolve(String(stdout)));
   });
   return {
-    all: help.includes('--udp-port') ? ['--udp-port', '0'] : [],
+    all: [...(help.includes('--udp-port') ? ['--udp-port', '0'] : []), ...(help.includes('--udp-to-this-host') ? ['--udp-to-this-host'] : [])],
     latency: help.includes('--busy-poll') ? ['--busy-poll', String(COMPARE_BUSY_POLL_US)] : [],
   };
 }
