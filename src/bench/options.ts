@@ -1,6 +1,7 @@
 // What a bench run is asked to do, with every default and limit in one place.
 
 import { availableParallelism } from 'node:os';
+import { isLoopback } from '../loopback.ts';
 
 export const WORKLOADS = ['throughput', 'latency', 'connect'] as const;
 export type Workload = (typeof WORKLOADS)[number];
@@ -119,9 +120,7 @@ export function spreadsSources(host: string): boolean {
   return /^127\./.test(host);
 }
 
-export function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^(::ffff:)?127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/i.test(host);
-}
+export { isLoopback };
 
 /** Everything but the target, workload and pairs default: what a caller may leave out. */
 export function benchOptions(partial: Partial<BenchOptions> & Target & { workload: Workload }): BenchOptions {

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { systemClock } from '../clock.ts';
 import { generateKeyFile, loadOrCreateKeys, readPublicKey, toHex } from '../keys.ts';
 import { createLogger } from '../log.ts';
+import { isLoopback } from '../loopback.ts';
 import { packageRoot } from '../package-root.ts';
 import { openFilesWarning } from './limits.ts';
 import { RELAY_DEFAULTS, type RelayOptions } from '../relay/options.ts';
@@ -110,7 +111,7 @@ async function run(config: RunConfig, notes: readonly Note[] = []): Promise<numb
   const ws = relay.wsPorts.length === 0 ? '' : `, WebSocket ${relay.wsPorts.length === 1 ? 'port' : 'ports'} ${relay.wsPorts.join(', ')}`;
   logger.info(`listening on ${where}, TCP ${ports}${ws}, ${udp}`);
   if (config.busyPollUs > 0) logger.info(`busy polling: after input the loop polls for ${config.busyPollUs} µs instead of sleeping`);
-  if (relay.udpPort !== undefined && config.host !== undefined && isLoopbackHost(config.host) && !config.udpToThisHost) {
+  if (relay.udpPort !== undefined && config.host !== undefined && isLoopback(config.host) && !config.udpToThisHost) {
     // Bound to loopback, UDP reaches only this machine, which is refused without the flag.
     logger.warn('UDP is bound to a loopback address, so onion and forward requests can reach only this machine, and those are refused: pass --udp-to-this-host for a Tox network on one machine, or --no-udp');
   }
@@ -168,8 +169,4 @@ export function packageVersion(): string {
 
 function oneLine(text: string): string {
   return text.replace(/\s*\n\s*/g, ' ').trim();
-}
-
-function isLoopbackHost(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127\./.test(host);
 }

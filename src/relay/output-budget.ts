@@ -8,10 +8,11 @@
 //   the total is within the budget. Relayed packets cannot take a backlog there; only replies
 //   to a client that stopped reading but still sends pings or routing requests can.
 
+import { MAX_FRAME_SIZE } from '../crypto/box.ts';
 import type { Session } from './session.ts';
 
 /** The most a relayed packet adds past the drop check: one frame, its length prefix included. */
-const MAX_WIRE_FRAME = 2 + 2048;
+const MAX_WIRE_FRAME = 2 + MAX_FRAME_SIZE;
 
 /** What the relay needs of a session here (a test can pass plain objects). */
 export type BudgetedSession = Pick<Session, 'alive' | 'backlog'>;

@@ -9,6 +9,7 @@ import { ActionKind, CloseReason, closeReasonName, ConnectionState, INPUT_AREA_S
 import { MAX_PLAINTEXT_SIZE, type FrameBox } from '../crypto/box.ts';
 import type { RelayOptions } from './options.ts';
 import type { Handshaker } from './handshake.ts';
+import { AddressCounts } from './address-counts.ts';
 import { DEFAULT_FLUSH_AT_BYTES, OutputBatcher } from './output.ts';
 import { OutputBudget } from './output-budget.ts';
 import { Session } from './session.ts';
@@ -27,7 +28,7 @@ export const EVICT_AFTER_MS = 2000;
 export class Relay {
   readonly stats = new RelayStats();
   private readonly sessions: (Session | undefined)[] = [];
-  private readonly perAddress = new Map<string, number>();
+  private readonly perAddress: AddressCounts;
   private readonly output: OutputBatcher;
   private readonly action: Action = { kind: 0, priority: false, reason: 0, slot: 0, ptr: 0, len: 0 };
   private readonly deferredCloses: Session[] = [];
@@ -42,6 +43,7 @@ export class Relay {
     private readonly handshaker: Handshaker,
     private readonly options: RelayOptions,
   ) {
+    this.perAddress = new AddressCounts(options.maxPerIp);
     this.outputBudget = new OutputBudget(options.outputBudgetBytes, options.dropAboveBytes);
     const limit = Math.min(options.dropAboveBytes, options.closeAboveBytes);
     this.output = new OutputBatcher(Math.min(DEFAULT_FLUSH_AT_BYTES, Math.floor(limit / 2)));
@@ -54,7 +56,7 @@ export class Relay {
   /** A new client stream. Returns its session, or null when a cap refused it (the wire is closed). */
   attach(wire: Wire): Session | null {
     const address = wire.remoteAddress;
-    if ((this.perAddress.get(address) ?? 0) >= this.options.maxPerIp) {
+    if (this.perAddress.full(address)) {
       this.stats.refusedPerIp++;
       wire.destroy();
       return null;
@@ -67,8 +69,8 @@ export class Relay {
       wire.destroy();
       return null;
     }
-    // Read again: the connection evicted to make room may have been from this address.
-    this.perAddress.set(address, (this.perAddress.get(address) ?? 0) + 1);
+    // Counted only now: the connection evicted to make room may have been from this address.
+    this.perAddress.add(address);
     const session = new Session(slot, wire);
     this.sessions[slot] = session;
     this.stats.accepted++;
@@ -230,9 +232,7 @@ export class Relay {
     session.alive = false;
     if (this.sessions[session.slot] === session) this.sessions[session.slot] = undefined;
     this.box.clearKey(session.slot);
-    const left = (this.perAddress.get(session.wire.remoteAddress) ?? 1) - 1;
-    if (left > 0) this.perAddress.set(session.wire.remoteAddress, left);
-    else this.perAddress.delete(session.wire.remoteAddress);
+    this.perAddress.remove(session.wire.remoteAddress);
     this.stats.countClose(reason);
     if (this.options.logger.debugEnabled) {
       this.options.logger.debug(`connection ${session.slot} from ${session.wire.remoteAddress} closed: ${closeReasonName[reason] ?? reason}`);
@@ -251,10 +251,6 @@ export class Relay {
     }
   }
 
-  /** Bytes waiting to be written to all connections together, at the last timer pass. */
-  get outputBacklogBytes(): number {
-    return this.outputBudget.total;
-  }
 
   /** Sends every batched frame now instead of at the end of the turn. */
   flush(): void {

@@ -8,6 +8,7 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type ServerOptions } from 'ws';
 import { CloseReason } from '../core/exports.ts';
+import { AddressCounts } from './address-counts.ts';
 import type { Relay } from './relay.ts';
 import type { Session } from './session.ts';
 import { normalizeAddress, type Wire } from './wire.ts';
@@ -88,29 +89,6 @@ export interface WsHandlers {
   onRefusedPerIp?(): void;
 }
 
-/**
- * Sockets on the WebSocket ports by address, at every stage. The relay's per-address cap counts
- * a WebSocket only once it is upgraded; before that, one address could hold every socket the
- * HTTP server takes and keep all other WebSocket clients out.
- */
-class AddressCounts {
-  private readonly counts = new Map<string, number>();
-  constructor(private readonly limit: number) {}
-
-  /** Counts the socket until it closes; false (and nothing counted) when its address is full. */
-  admit(socket: Socket): boolean {
-    const address = normalizeAddress(socket.remoteAddress);
-    const n = this.counts.get(address) ?? 0;
-    if (n >= this.limit) return false;
-    this.counts.set(address, n + 1);
-    socket.once('close', () => {
-      const left = (this.counts.get(address) ?? 1) - 1;
-      if (left > 0) this.counts.set(address, left);
-      else this.counts.delete(address);
-    });
-    return true;
-  }
-}
 
 /**
  * Tags a listen error with the listener's kind, so the CLI can say "WebSocket port N" rather
@@ -127,6 +105,9 @@ export async function listenAllWs(
   handlers: WsHandlers,
 ): Promise<WsListener[]> {
   const listeners: WsListener[] = [];
+  // Sockets on the WebSocket ports by address, at every stage: the relay's own count sees a
+  // WebSocket only once it is upgraded, and before that one address could hold every socket the
+  // HTTP server takes and keep all other WebSocket clients out.
   const perAddress = new AddressCounts(caps.maxPerIp);
   try {
     for (const port of ports) listeners.push(await listenOneWs(port, host, caps.maxConnections, perAddress, handlers));
@@ -169,9 +150,14 @@ function listenOneWs(port: number, host: string | undefined, maxConnections: num
   // Sockets at the HTTP stage are not yet relay connections; bound them all the same.
   server.maxConnections = maxConnections;
   server.on('connection', (socket: Socket) => {
-    if (perAddress.admit(socket)) return;
-    handlers.onRefusedPerIp?.();
-    socket.destroy();
+    const address = normalizeAddress(socket.remoteAddress);
+    if (perAddress.full(address)) {
+      handlers.onRefusedPerIp?.();
+      socket.destroy();
+      return;
+    }
+    perAddress.add(address);
+    socket.once('close', () => perAddress.remove(address));
   });
   server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     // ws answers a bad upgrade (no key, wrong version, not "websocket") with 400 and closes it.
